@@ -1,0 +1,205 @@
+"""Starting, continuing and retrying a run of any runnable (agent, team, workflow).
+
+This is where a run's lease is taken, where a caller's local decisions are applied to SQL, and
+where a pause, an answer or a failure is persisted and announced to listeners. The same code
+serves ``agent.run`` in a script and the RQ jobs in a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from runner.events import RunCompleted, RunContinued, RunError, RunEvent, RunPaused, RunStarted
+from runner.listener import dispatch
+from runner.loop import Completed, Paused, Scope, Steps
+from runner.output import RunOutput, build_output
+from runner.requirement import RunRequirement
+from runner.runtime import Runtime
+from runner.tools import Function
+from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy
+from storage.records import Actor, ActorKind, RunRecord, RunStatus
+
+log = logging.getLogger(__name__)
+
+
+class Runnable(Protocol):
+    kind: str
+    id: str
+    name: str
+
+    def initial_state(self, input: str, requester: str | None) -> dict[str, Any]: ...
+
+    def steps(self, scope: Scope, state: dict[str, Any]) -> Steps: ...
+
+    def lookup(self, member: str | None, tool: str | None) -> Function | None: ...
+
+    def sensitive_fields(self) -> dict[str, list[str]]: ...
+
+
+def output_of(target: Runnable, runtime: Runtime, run: RunRecord) -> RunOutput:
+    return build_output(runtime.db, run, target.lookup)
+
+
+def start(target: Runnable, runtime: Runtime, input: str, *, requester: str | None = None,
+          requester_name: str | None = None, channel: str | None = None,
+          thread_ts: str | None = None, stream: bool = False,
+          run_id: str | None = None) -> Iterator[RunEvent]:
+    """Create the run and drive it until it pauses, completes or fails."""
+    run = runtime.db.create_run(kind=target.kind, target_id=target.id, target_name=target.name,
+                                input=input, state=target.initial_state(input, requester),
+                                requester=requester, requester_name=requester_name,
+                                channel=channel, thread_ts=thread_ts, run_id=run_id)
+    dispatch(runtime.listeners, "on_started", run)
+    yield RunStarted(run.id, agent_id=target.id)
+    yield from _drive(target, runtime, run, stream)
+
+
+def begin(target: Runnable, runtime: Runtime, run_id: str, *, stream: bool = False) -> Iterator[RunEvent]:
+    """Drive a run that was created ``queued`` (by the Slack command) in a worker."""
+    run = runtime.db.acquire_run(run_id, from_statuses=[RunStatus.QUEUED])
+    dispatch(runtime.listeners, "on_started", run)
+    yield RunStarted(run.id, agent_id=target.id)
+    yield from _drive(target, runtime, run, stream)
+
+
+def resume(target: Runnable, runtime: Runtime, run_id: str,
+           requirements: Sequence[RunRequirement] | None = None, *, actor_id: str | None = None,
+           stream: bool = False) -> Iterator[RunEvent]:
+    """Apply the caller's decisions, then continue the run if nothing is left pending.
+
+    A run with requirements still pending stays paused (never an implicit rejection); a run that
+    already finished is reported as it is, so a decision delivered twice changes nothing.
+    """
+    db = runtime.db
+    run = db.get_run(run_id)
+    if run.is_finished:
+        yield _final_event(target, runtime, run)
+        return
+    if requirements:
+        _apply_local(runtime, run, requirements, actor_id)
+    if db.count_pending(run_id):
+        output = output_of(target, runtime, db.get_run(run_id))
+        yield RunPaused(run_id, requirements=output.requirements, output=output)
+        return
+    try:
+        run = db.acquire_run(run_id, from_statuses=[RunStatus.PAUSED])
+    except Exception:
+        latest = db.get_run(run_id)
+        if latest.is_finished:
+            yield _final_event(target, runtime, latest)
+            return
+        raise RunBusy(run_id, str(latest.status)) from None
+    dispatch(runtime.listeners, "on_resumed", run)
+    yield RunContinued(run_id, agent_id=target.id)
+    yield from _drive(target, runtime, run, stream)
+
+
+def retry(target: Runnable, runtime: Runtime, run_id: str, *, stream: bool = False) -> Iterator[RunEvent]:
+    """Resume a failed run from its last checkpoint (tools already run are not run again)."""
+    run = runtime.db.acquire_run(run_id, from_statuses=[RunStatus.FAILED])
+    runtime.db.append_audit(action="run.retried", actor=Actor.system(), run_id=run_id,
+                            agent_id=target.id)
+    dispatch(runtime.listeners, "on_resumed", run)
+    yield RunContinued(run_id, agent_id=target.id)
+    yield from _drive(target, runtime, run, stream)
+
+
+def collect(events: Iterable[RunEvent]) -> RunOutput:
+    """The non-streaming result: run the events to the end and return the final output."""
+    final: RunOutput | None = None
+    for event in events:
+        output = getattr(event, "output", None)
+        if output is not None:
+            final = output
+    if final is None:
+        raise RuntimeError("run ended without a final event")
+    return final
+
+
+def _apply_local(runtime: Runtime, run: RunRecord, requirements: Sequence[RunRequirement],
+                 actor_id: str | None) -> None:
+    db = runtime.db
+    decided = [r for r in requirements if r.decision is not None]
+    blocked = [r.approval_id or r.id for r in decided
+               if r.approval_type == "required" and db.get_requirement(r.id).is_pending]
+    if blocked:
+        raise ApprovalPending(blocked)
+    actor = Actor(actor_id or run.requester or "sdk", None, ActorKind.HUMAN)
+    for req in decided:
+        if req.approval_type == "required":
+            continue  # resolved by an approver already; the caller's copy does not count
+        assert req.decision is not None
+        try:
+            db.decide(req.id, req.decision.status, actor, resolution=req.decision.resolution)
+        except AlreadyDecided as exc:
+            if exc.status != str(req.decision.status):
+                log.warning("requirement %s was already %s by %s; the caller's %s is ignored",
+                            req.id, exc.status, exc.decided_by, req.decision.status)
+        except RequirementExpired:
+            log.warning("requirement %s expired before the caller's decision", req.id)
+
+
+def _final_event(target: Runnable, runtime: Runtime, run: RunRecord) -> RunEvent:
+    output = output_of(target, runtime, run)
+    if run.status is RunStatus.FAILED:
+        return RunError(run.id, error=run.error or "", kind=run.error_kind, output=output)
+    return RunCompleted(run.id, content=run.content, output=output)
+
+
+def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> Iterator[RunEvent]:
+    db = runtime.db
+    scope = Scope(db=db, run_id=run.id, version=run.version, requester=run.requester,
+                  agent_id=target.id, stream=stream,
+                  decisions={r.call_key: r for r in db.requirements_for_run(run.id)})
+    state = run.state
+    try:
+        outcome = yield from target.steps(scope, state)
+    except RunBusy:
+        # Someone moved the run under us (a cancel): their word stands, nothing more to do.
+        yield _final_event(target, runtime, db.get_run(run.id))
+        return
+    except ModelError as exc:
+        yield _fail(target, runtime, run.id, scope, state, exc.message, exc.kind)
+        return
+    except Exception as exc:
+        log.exception("run %s failed", run.id)
+        yield _fail(target, runtime, run.id, scope, state, f"{type(exc).__name__}: {exc}", "internal")
+        return
+    if isinstance(outcome, Paused):
+        current = db.get_run(run.id)
+        if outcome.new:
+            db.create_requirements(run.id, current.round + 1, outcome.new, requester=run.requester,
+                                   agent_id=target.id, sensitive=target.sensitive_fields())
+        paused = db.save_run(run.id, expected_version=scope.version, state=state,
+                             status=RunStatus.PAUSED, bump_round=bool(outcome.new),
+                             audit={"action": "run.paused", "actor": Actor.system(),
+                                    "outcome": "paused", "agent_id": target.id,
+                                    "details": {"new_requirements": len(outcome.new)}})
+        output = output_of(target, runtime, paused)
+        dispatch(runtime.listeners, "on_paused", paused,
+                 [r.record for r in output.requirements if r.record.is_pending])
+        yield RunPaused(run.id, requirements=output.requirements, output=output)
+        return
+    assert isinstance(outcome, Completed)
+    done = db.save_run(run.id, expected_version=scope.version, state=state,
+                       status=RunStatus.COMPLETED, content=outcome.content or "",
+                       audit={"action": "run.completed", "actor": Actor.system(),
+                              "outcome": "completed", "agent_id": target.id})
+    dispatch(runtime.listeners, "on_completed", done)
+    yield RunCompleted(run.id, content=done.content, output=output_of(target, runtime, done))
+
+
+def _fail(target: Runnable, runtime: Runtime, run_id: str, scope: Scope, state: dict[str, Any],
+          message: str, kind: str) -> RunEvent:
+    try:
+        failed = runtime.db.save_run(run_id, expected_version=scope.version, state=state,
+                                     status=RunStatus.FAILED, error=message, error_kind=kind,
+                                     audit={"action": "run.failed", "actor": Actor.system(),
+                                            "outcome": kind, "agent_id": target.id,
+                                            "reason": message})
+    except RunBusy:
+        failed = runtime.db.get_run(run_id)
+    dispatch(runtime.listeners, "on_failed", failed)
+    return RunError(run_id, error=message, kind=kind, output=output_of(target, runtime, failed))

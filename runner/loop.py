@@ -1,0 +1,341 @@
+"""The agent loop: model turn, tool calls, and the pause when a call needs a human.
+
+The loop works on a plain dict (the run's saved state) and a ``Scope`` (the run's lease and its
+requirements as stored in SQL). It checkpoints the state after every model turn, before any tool
+of that turn runs, and claims every tool call in SQL before running it: a worker that dies at any
+point resumes from the checkpoint and finds the claims, so no tool runs twice.
+
+Each tool call gets a ``call_key`` (member prefix, model turn, call id) that is unique within the
+run even when a model reuses call ids across turns; requirements, approvals and execution claims
+are all keyed by it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from runner.events import RunContent, RunEvent, ToolCallCompleted, ToolCallStarted
+from runner.models import ModelResponse, ToolCall
+from runner.tools import Function, render_result
+from storage import audit as audit_chain
+from storage.codec import digest
+from storage.database import Database
+from storage.errors import ModelError
+from storage.records import (
+    Actor,
+    ActorKind,
+    NewRequirement,
+    RequirementKind,
+    RequirementRecord,
+    RequirementStatus,
+)
+from storage.timeouts import MAX_MODEL_TURNS
+
+if TYPE_CHECKING:
+    from runner.agent import Agent
+
+log = logging.getLogger(__name__)
+
+STATE_FORMAT = 1
+"""Version of the saved state's shape; ``upgrade_state`` brings older runs forward."""
+
+
+class Model(Protocol):
+    id: str
+
+    def response(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelResponse: ...
+
+    def response_stream(self, messages: list[dict[str, Any]],
+                        tools: list[dict[str, Any]]) -> Iterator[str | ModelResponse]: ...
+
+
+@dataclass
+class Paused:
+    new: list[NewRequirement] = field(default_factory=list)
+
+
+@dataclass
+class Completed:
+    content: str | None
+
+
+Outcome = Paused | Completed
+Steps = Generator[RunEvent, None, Outcome]
+
+
+@dataclass
+class Scope:
+    """One advance of one run: its lease (version), requester, and its requirements by call_key."""
+
+    db: Database
+    run_id: str
+    version: int
+    requester: str | None
+    agent_id: str
+    stream: bool = False
+    decisions: dict[str, RequirementRecord] = field(default_factory=dict)
+
+    def checkpoint(self, root_state: dict[str, Any]) -> None:
+        run = self.db.save_run(self.run_id, expected_version=self.version, state=root_state)
+        self.version = run.version
+
+
+def upgrade_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Runs paused by an older release resume after an upgrade: migrate their state here."""
+    version = state.get("v", 1)
+    if version > STATE_FORMAT:
+        raise ModelError("bad_state", f"run state format {version} is newer than this release ({STATE_FORMAT})")
+    state.setdefault("members", {})
+    state.setdefault("results", {})
+    state.setdefault("pending", [])
+    state["v"] = STATE_FORMAT
+    return state
+
+
+def new_state(instructions: str | None, input: str, requester: str | None) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = []
+    system = instructions or ""
+    if requester:
+        system = (system + "\n\n" if system else "") + f"The request comes from user {requester}."
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": input})
+    return {"v": STATE_FORMAT, "messages": messages, "turn": 0, "pending": [], "results": {},
+            "members": {}}
+
+
+def rejection_text(tool_name: str, note: str | None, by: str | None) -> str:
+    who = f" by {by}" if by else ""
+    if note:
+        return f"The call to {tool_name} was rejected{who}. Reason: {note}. It was not run."
+    return (f"The call to {tool_name} was rejected{who} without a reason. It was not run; "
+            "do not retry it, tell the user it was not done.")
+
+
+class AgentLoop:
+    """Advances one agent's conversation; nested for team members (``prefix``/``member``)."""
+
+    def __init__(self, agent: Agent, scope: Scope, state: dict[str, Any], *,
+                 root_state: dict[str, Any] | None = None, prefix: str = "",
+                 member: str | None = None) -> None:
+        self.agent = agent
+        self.scope = scope
+        self.state = upgrade_state(state)
+        self.root_state = root_state if root_state is not None else state
+        self.prefix = prefix
+        self.member = member
+
+    # ------------------------------------------------------------------ main
+
+    def advance(self) -> Steps:
+        while True:
+            if self.state["pending"]:
+                outcome = yield from self._process_pending()
+                if outcome is not None:
+                    return outcome
+            if self.state["turn"] >= MAX_MODEL_TURNS:
+                raise ModelError("too_many_turns",
+                                 f"{self.agent.name} called the model {MAX_MODEL_TURNS} times without finishing")
+            response = yield from self._model_turn()
+            self.state["turn"] += 1
+            self.state["messages"].append(response.to_message())
+            if not response.tool_calls:
+                self.scope.checkpoint(self.root_state)
+                return Completed(response.content)
+            for call in response.tool_calls:
+                call.parsed_arguments()  # malformed arguments fail the run, state kept
+            self.state["pending"] = [
+                {"key": f"{self.prefix}t{self.state['turn']}:{c.id}", "id": c.id, "name": c.name,
+                 "arguments": c.arguments}
+                for c in response.tool_calls
+            ]
+            self.state["results"] = {}
+            self.scope.checkpoint(self.root_state)
+
+    def _model_turn(self) -> Generator[RunEvent, None, ModelResponse]:
+        model = self.agent.get_model()
+        tools = [f.to_openai() for f in self.agent.functions()]
+        if not self.scope.stream:
+            return model.response(self.state["messages"], tools)
+        final: ModelResponse | None = None
+        for chunk in model.response_stream(self.state["messages"], tools):
+            if isinstance(chunk, str):
+                if chunk:
+                    yield RunContent(self.scope.run_id, content=chunk)
+            else:
+                final = chunk
+        if final is None:
+            raise ModelError("server_error", "the model's stream ended without a response")
+        return final
+
+    # ----------------------------------------------------------- tool calls
+
+    def _process_pending(self) -> Generator[RunEvent, None, Outcome | None]:
+        new: list[NewRequirement] = []
+        waiting = False
+        stop_after = False
+        for call in self.state["pending"]:
+            key = call["key"]
+            if key in self.state["results"]:
+                continue
+            fn = self.agent.function(call["name"])
+            args = ToolCall(call["id"], call["name"], call["arguments"]).parsed_arguments()
+            if fn is None:
+                self.state["results"][key] = (f"Error: there is no tool named {call['name']!r}; "
+                                              f"available: {', '.join(self.agent.tool_names())}")
+                continue
+            member_agent = getattr(fn, "member", None)
+            if member_agent is not None:
+                sub = yield from self._delegate(member_agent, key, args)
+                if isinstance(sub, Paused):
+                    new.extend(sub.new)
+                    waiting = True
+                else:
+                    self.state["results"][key] = sub.content or ""
+                continue
+            step = fn.human_step(args)
+            if step is None:
+                if fn.needs_audit_record(args):
+                    self.scope.db.record_audit_approval(
+                        run_id=self.scope.run_id, call_key=key, agent_id=self.scope.agent_id,
+                        tool_name=fn.name, tool_args=args, requester=self.scope.requester,
+                        arguments_for_log=audit_chain.redact(args, fn.sensitive_fields))
+                result = yield from self._execute(key, fn, args)
+                self.state["results"][key] = result
+                stop_after = stop_after or fn.stop_after_tool_call
+                continue
+            record = self.scope.decisions.get(key)
+            if record is None:
+                new.append(self._requirement_for(key, call["id"], fn, args, step))
+                waiting = True
+                continue
+            if record.is_pending:
+                waiting = True
+                continue
+            result, ran = yield from self._apply(record, key, fn, args)
+            self.state["results"][key] = result
+            stop_after = stop_after or (ran and fn.stop_after_tool_call)
+        if waiting:
+            return Paused(new)
+        for call in self.state["pending"]:
+            self.state["messages"].append({"role": "tool", "tool_call_id": call["id"],
+                                           "content": self.state["results"][call["key"]]})
+        results = [self.state["results"][c["key"]] for c in self.state["pending"]]
+        self.state["pending"] = []
+        self.state["results"] = {}
+        self.scope.checkpoint(self.root_state)
+        if stop_after:
+            return Completed("\n".join(results))
+        return None
+
+    def _requirement_for(self, key: str, call_id: str, fn: Function, args: dict[str, Any],
+                         step: str) -> NewRequirement:
+        kind = RequirementKind(step)
+        policy = fn.approval if fn.needs_required_approval(args) else None
+        if kind is RequirementKind.USER_INPUT:
+            schema = [f.to_dict() for f in fn.input_fields(args)]
+            reason = f"{fn.name} needs values only a person can give: {', '.join(fn.user_input_fields)}"
+        elif kind is RequirementKind.EXTERNAL_EXECUTION:
+            schema = []
+            reason = f"{fn.name} is done by a person outside signoff; hand back its result"
+        else:
+            schema = []
+            reason = ("needs an approver's sign-off" if policy else f"{fn.name} needs confirmation before it runs")
+        return NewRequirement(
+            call_key=key, kind=kind, tool_call_id=call_id, tool_name=fn.name, tool_args=args,
+            member_agent_name=self.member, approval_type="required" if policy else None,
+            user_input_schema=schema, message=reason,
+            approvers=list(policy.approvers) if policy else [],
+            quorum=policy.quorum if policy else 1,
+            expires_in_s=policy.expires_in if policy else None,
+            agent_id=self.scope.agent_id,
+        )
+
+    def _apply(self, record: RequirementRecord, key: str, fn: Function,
+               args: dict[str, Any]) -> Generator[RunEvent, None, tuple[str, bool]]:
+        """Turn a decided requirement into the tool's result; returns (result, tool_ran)."""
+        who = record.resolved_by_name or record.resolved_by
+        status = record.status
+        if status is RequirementStatus.APPROVED:
+            if digest(args) != record.args_hash:
+                self._audit_refusal(record, "binding_mismatch",
+                                    "the arguments about to run differ from the approved ones")
+                return (f"Error: {fn.name} was not run: its arguments changed after approval.", False)
+            edited = record.resolution.get("edited_args")
+            run_args = edited if edited is not None else args
+            if edited is not None and record.resolution.get("edited_args_hash") not in (None, digest(edited)):
+                self._audit_refusal(record, "binding_mismatch", "edited arguments do not match their hash")
+                return (f"Error: {fn.name} was not run: its edited arguments were altered.", False)
+            result = yield from self._execute(key, fn, run_args, record)
+            if edited is not None:
+                changes = {k: {"from": args.get(k), "to": v} for k, v in edited.items() if args.get(k) != v}
+                result = (f"Note: {who or 'a reviewer'} edited the arguments before approving "
+                          f"({render_result(changes)}); the tool ran with {render_result(edited)}. "
+                          f"Result: {result}")
+            return result, True
+        if status is RequirementStatus.REJECTED:
+            return rejection_text(fn.name, record.resolution.get("note"), who), False
+        if status is RequirementStatus.ANSWERED:
+            values = record.resolution.get("values", {})
+            result = yield from self._execute(key, fn, args | values, record)
+            return result, True
+        if status is RequirementStatus.DONE_EXTERNALLY:
+            return str(record.resolution.get("result", "")), True
+        if status is RequirementStatus.EXPIRED:
+            return (f"Nobody decided on {fn.name} before the request expired; it was not run. "
+                    "Tell the user it needs a new request."), False
+        return f"{fn.name} was cancelled and not run.", False
+
+    def _execute(self, key: str, fn: Function, args: dict[str, Any],
+                 record: RequirementRecord | None = None) -> Generator[RunEvent, None, str]:
+        db = self.scope.db
+        claim = db.claim_execution(self.scope.run_id, key, tool_name=fn.name, args_hash=digest(args),
+                                   requirement_id=record.id if record else None)
+        if claim.status == "done":
+            return claim.result or ""
+        if claim.status == "in_doubt":
+            db.append_audit(action="tool.in_doubt", actor=Actor.system(), outcome="not_rerun",
+                            run_id=self.scope.run_id, agent_id=self.scope.agent_id, tool_name=fn.name,
+                            requirement_id=record.id if record else None,
+                            reason="a worker stopped while the tool was running")
+            return (f"Error: {fn.name} was started by a worker that stopped before it finished. "
+                    "It was not run again, to avoid doing it twice; its effect must be checked by hand.")
+        yield ToolCallStarted(self.scope.run_id, tool_name=fn.name, tool_args=args,
+                              member_agent_name=self.member)
+        try:
+            result = fn.execute(args)
+            status = "succeeded"
+        except Exception as exc:
+            log.warning("tool %s failed: %s", fn.name, exc)
+            result = f"Error: {fn.name} failed: {type(exc).__name__}: {exc}"
+            status = "failed"
+        db.finish_execution(self.scope.run_id, key, status=status, result=result, audit={
+            "action": "tool.executed", "actor": Actor(None, self.member or self.scope.agent_id, ActorKind.AGENT),
+            "outcome": status, "agent_id": self.scope.agent_id, "tool_name": fn.name,
+            "requirement_id": record.id if record else None,
+            "arguments": audit_chain.redact(args, fn.sensitive_fields),
+            "details": {"result_sha256": digest(result), "approval": fn.approval_type},
+        })
+        yield ToolCallCompleted(self.scope.run_id, tool_name=fn.name, result=result, status=status,
+                                member_agent_name=self.member)
+        return result
+
+    def _audit_refusal(self, record: RequirementRecord, outcome: str, reason: str) -> None:
+        self.scope.db.append_audit(action="tool.refused", actor=Actor.system(), outcome=outcome,
+                                   run_id=self.scope.run_id, requirement_id=record.id,
+                                   tool_name=record.tool_name, reason=reason)
+
+    # ----------------------------------------------------------------- teams
+
+    def _delegate(self, member: Agent, key: str, args: dict[str, Any]) -> Generator[RunEvent, None, Outcome]:
+        """Run (or resume) a team member inside this run; its pause is the team's pause."""
+        members = self.state["members"]
+        if key not in members:
+            task = str(args.get("task") or args.get("input") or render_result(args))
+            members[key] = new_state(member.instructions_text(), task, self.scope.requester)
+        sub = AgentLoop(member, self.scope, members[key], root_state=self.root_state,
+                        prefix=f"{key}/", member=member.name)
+        return (yield from sub.advance())

@@ -1,0 +1,240 @@
+"""Plain, immutable views of rows. Callers above ``storage`` never see a SQLAlchemy object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from storage.codec import aware, loads
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+class RequirementKind(StrEnum):
+    CONFIRMATION = "confirmation"
+    USER_INPUT = "user_input"
+    EXTERNAL_EXECUTION = "external_execution"
+    STEP_CONFIRMATION = "step_confirmation"
+    STEP_USER_INPUT = "step_user_input"
+
+
+class RequirementStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ANSWERED = "answered"
+    DONE_EXTERNALLY = "done_externally"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class ActorKind(StrEnum):
+    HUMAN = "human"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a Slack user, an API caller, the agent, or signoff itself."""
+
+    id: str | None
+    name: str | None = None
+    kind: ActorKind = ActorKind.HUMAN
+
+    @classmethod
+    def system(cls, name: str = "signoff") -> Actor:
+        return cls(id="system", name=name, kind=ActorKind.SYSTEM)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    kind: str
+    target_id: str
+    target_name: str
+    status: RunStatus
+    version: int
+    round: int
+    requester: str | None
+    requester_name: str | None
+    input: str
+    content: str | None
+    error: str | None
+    error_kind: str | None
+    state: dict[str, Any]
+    channel: str | None
+    thread_ts: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
+        values = dict(row)
+        values["status"] = RunStatus(values["status"])
+        values["state"] = loads(values["state"], {})
+        values["created_at"] = aware(values["created_at"])
+        values["updated_at"] = aware(values["updated_at"])
+        return cls(**values)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_RUN_STATUSES
+
+
+@dataclass(frozen=True)
+class RequirementRecord:
+    id: str
+    run_id: str
+    round: int
+    call_key: str
+    tool_call_id: str | None
+    kind: RequirementKind
+    tool_name: str | None
+    tool_args: dict[str, Any]
+    args_hash: str
+    member_agent_name: str | None
+    approval_type: str | None
+    user_input_schema: list[dict[str, Any]]
+    message: str | None
+    status: RequirementStatus
+    resolution: dict[str, Any]
+    resolved_by: str | None
+    resolved_by_name: str | None
+    resolved_at: datetime | None
+    requester: str | None
+    approvers: list[str]
+    quorum: int
+    created_at: datetime
+    expires_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RequirementRecord:
+        values = dict(row)
+        values["kind"] = RequirementKind(values["kind"])
+        values["status"] = RequirementStatus(values["status"])
+        values["tool_args"] = loads(values["tool_args"], {})
+        values["user_input_schema"] = loads(values["user_input_schema"], [])
+        values["resolution"] = loads(values["resolution"], {})
+        values["approvers"] = loads(values["approvers"], [])
+        for key in ("resolved_at", "created_at", "expires_at"):
+            values[key] = aware(values[key])
+        return cls(**values)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is RequirementStatus.PENDING
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    id: str
+    run_id: str
+    requirement_id: str | None
+    call_key: str
+    approval_type: str
+    agent_id: str | None
+    tool_name: str
+    tool_args: dict[str, Any]
+    args_hash: str
+    requester: str | None
+    status: str
+    quorum: int
+    resolved_by: str | None
+    resolved_at: datetime | None
+    note: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ApprovalRecord:
+        values = dict(row)
+        values["tool_args"] = loads(values["tool_args"], {})
+        for key in ("resolved_at", "created_at", "expires_at"):
+            values[key] = aware(values[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ExecutionClaim:
+    """Outcome of claiming a tool call before running it.
+
+    ``claimed``: this caller must run the tool now. ``done``: it already ran; ``result`` is what it
+    returned. ``in_doubt``: a previous worker started it and never finished (crash); it is not run
+    again, because running a refund twice is worse than reporting that we do not know.
+    """
+
+    status: str
+    result: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    ts: str
+    actor_kind: str
+    actor_id: str | None
+    actor_name: str | None
+    action: str
+    outcome: str | None
+    run_id: str | None
+    requirement_id: str | None
+    agent_id: str | None
+    tool_name: str | None
+    arguments: Any
+    reason: str | None
+    permalink: str | None
+    details: Any
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> AuditEvent:
+        values = dict(row)
+        values["arguments"] = loads(values["arguments"])
+        values["details"] = loads(values["details"])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    run_id: str
+    requirement_id: str | None
+    purpose: str
+    channel: str
+    ts: str
+
+
+@dataclass
+class NewRequirement:
+    """What the runner asks storage to create when a tool call needs a human."""
+
+    call_key: str
+    kind: RequirementKind
+    tool_call_id: str | None = None
+    tool_name: str | None = None
+    tool_args: dict[str, Any] = field(default_factory=dict)
+    member_agent_name: str | None = None
+    approval_type: str | None = None
+    user_input_schema: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None
+    approvers: list[str] = field(default_factory=list)
+    quorum: int = 1
+    expires_in_s: float | None = None
+    agent_id: str | None = None

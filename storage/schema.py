@@ -1,0 +1,177 @@
+"""The tables. SQLAlchemy Core, because every write is a conditional UPDATE whose rowcount we read.
+
+Alembic migrations (``storage/migrations``) create these; ``metadata`` is their source of truth.
+JSON values are stored as TEXT written by :func:`storage.codec.dumps` so that SQLite and PostgreSQL
+hold byte-identical documents (the audit chain hashes them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = 32  # uuid4().hex
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("kind", String(16), nullable=False),  # agent | team | workflow
+    Column("target_id", String(128), nullable=False),
+    Column("target_name", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("round", Integer, nullable=False, default=0),
+    Column("requester", String(64)),
+    Column("requester_name", String(256)),
+    Column("input", Text, nullable=False),
+    Column("content", Text),
+    Column("error", Text),
+    Column("error_kind", String(64)),
+    Column("state", Text, nullable=False),
+    Column("channel", String(64)),
+    Column("thread_ts", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_runs_status", runs.c.status)
+
+requirements = Table(
+    "requirements",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("run_id", String(ID), ForeignKey("runs.id"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("call_key", String(255), nullable=False),
+    Column("tool_call_id", String(255)),
+    Column("kind", String(32), nullable=False),
+    Column("tool_name", String(255)),
+    Column("tool_args", Text, nullable=False, default="{}"),
+    Column("args_hash", String(64), nullable=False),
+    Column("member_agent_name", String(255)),
+    Column("approval_type", String(16)),  # None | required
+    Column("user_input_schema", Text, nullable=False, default="[]"),
+    Column("message", Text),
+    Column("status", String(24), nullable=False),
+    Column("resolution", Text, nullable=False, default="{}"),
+    Column("resolved_by", String(64)),
+    Column("resolved_by_name", String(256)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("requester", String(64)),
+    Column("approvers", Text, nullable=False, default="[]"),
+    Column("quorum", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    UniqueConstraint("run_id", "call_key", name="uq_requirements_run_call"),
+)
+Index("ix_requirements_status", requirements.c.status)
+Index("ix_requirements_run", requirements.c.run_id)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("run_id", String(ID), ForeignKey("runs.id"), nullable=False),
+    Column("requirement_id", String(ID), ForeignKey("requirements.id"), unique=True),
+    Column("call_key", String(255), nullable=False),
+    Column("approval_type", String(16), nullable=False),  # required | audit
+    Column("agent_id", String(128)),
+    Column("tool_name", String(255), nullable=False),
+    Column("tool_args", Text, nullable=False),
+    Column("args_hash", String(64), nullable=False),
+    Column("requester", String(64)),
+    Column("status", String(16), nullable=False),  # pending approved rejected expired cancelled logged
+    Column("quorum", Integer, nullable=False, default=1),
+    Column("resolved_by", String(64)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    UniqueConstraint("run_id", "call_key", name="uq_approvals_run_call"),
+)
+Index("ix_approvals_status", approvals.c.status)
+
+approval_votes = Table(
+    "approval_votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("approval_id", String(ID), ForeignKey("approvals.id"), nullable=False),
+    Column("voter", String(64), nullable=False),
+    Column("vote", String(16), nullable=False),
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("approval_id", "voter", name="uq_votes_approval_voter"),
+)
+
+tool_executions = Table(
+    "tool_executions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(ID), ForeignKey("runs.id"), nullable=False),
+    Column("call_key", String(255), nullable=False),
+    Column("tool_name", String(255), nullable=False),
+    Column("args_hash", String(64), nullable=False),
+    Column("requirement_id", String(ID)),
+    Column("status", String(16), nullable=False),  # started | succeeded | failed
+    Column("result", Text),
+    Column("worker", String(128)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("run_id", "call_key", name="uq_tool_executions_run_call"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("ts", String(40), nullable=False),
+    Column("actor_kind", String(16), nullable=False),  # human | agent | system
+    Column("actor_id", String(128)),
+    Column("actor_name", String(256)),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(64)),
+    Column("run_id", String(ID)),
+    Column("requirement_id", String(ID)),
+    Column("agent_id", String(128)),
+    Column("tool_name", String(255)),
+    Column("arguments", Text),
+    Column("reason", Text),
+    Column("permalink", Text),
+    Column("details", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+Index("ix_audit_run", audit_events.c.run_id)
+
+slack_messages = Table(
+    "slack_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(ID), ForeignKey("runs.id"), nullable=False),
+    Column("requirement_id", String(ID)),
+    Column("purpose", String(24), nullable=False),  # root | card | approvals_card | answer
+    Column("channel", String(64), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("channel", "ts", name="uq_slack_messages_channel_ts"),
+)
+Index("ix_slack_messages_requirement", slack_messages.c.requirement_id)
+
+seen_events = Table(
+    "seen_events",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)

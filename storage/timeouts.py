@@ -1,0 +1,40 @@
+"""Every timeout and TTL signoff uses, in one place."""
+
+SLACK_ACK_BUDGET_S = 3.0
+"""Slack drops a request that is not acknowledged within this many seconds."""
+
+SLACK_SIGNATURE_MAX_AGE_S = 300
+"""Signed requests older than this are refused as possible replays (Slack's own rule)."""
+
+SLACK_EVENT_DEDUPE_TTL_S = 3600
+"""How long a seen Slack ``event_id`` is remembered to drop Slack's retries."""
+
+USERGROUP_CACHE_TTL_S = 300
+"""How long a user group's member list is trusted before asking Slack again."""
+
+REQUIREMENT_DEFAULT_EXPIRY_S = 24 * 3600
+"""A requirement with no ``expires_in`` of its own expires after a day."""
+
+MODEL_REQUEST_TIMEOUT_S = 60.0
+"""Upper bound on one model call; past it the run fails with a timeout error, its state kept."""
+
+MODEL_MAX_RETRIES = 2
+"""Retries the openai SDK makes on 429/5xx/connection errors before the run fails."""
+
+JOB_TIMEOUT_S = 900
+"""RQ kills a start/continue job that runs longer than this."""
+
+JOB_RESULT_TTL_S = 3600
+"""How long RQ keeps a finished job's record (ids only, the truth is in SQL)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for the lock before failing."""
+
+HEALTHCHECK_TIMEOUT_S = 2.0
+"""/healthz gives up on the database or Redis after this long and reports it unreachable."""
+
+MCP_CONNECT_TIMEOUT_S = 20.0
+"""How long connecting to an MCP server and listing its tools may take."""
+
+MAX_MODEL_TURNS = 30
+"""A run that has called the model this many times without finishing is failed, not left looping."""
