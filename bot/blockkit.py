@@ -102,7 +102,9 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
 # -- public entry points ------------------------------------------------------------------------
 
 
-def validate_message(blocks: Sequence[Mapping[str, Any]] | None, text: str | None = None) -> Problems:
+def validate_message(
+    blocks: Sequence[Mapping[str, Any]] | None, text: str | None = None
+) -> Problems:
     """Problems that would make Slack refuse a message with these ``blocks`` and ``text``."""
     problems: Problems = []
     if text is not None:
@@ -301,9 +303,7 @@ def _check_section(block: Mapping[str, Any], path: str) -> Problems:
                     _too_many(f"{path}/fields", MAX_SECTION_FIELDS, len(fields), "fields")
                 )
             for j, field in enumerate(fields):
-                problems.extend(
-                    _check_text(field, f"{path}/fields/{j}", MAX_SECTION_FIELD_TEXT)
-                )
+                problems.extend(_check_text(field, f"{path}/fields/{j}", MAX_SECTION_FIELD_TEXT))
     accessory = block.get("accessory")
     if accessory is not None:
         problems.extend(_check_element(accessory, f"{path}/accessory"))
@@ -367,9 +367,7 @@ def _check_input(block: Mapping[str, Any], path: str) -> Problems:
             _check_text(block["label"], f"{path}/label", MAX_INPUT_LABEL, plain_only=True)
         )
     if block.get("hint") is not None:
-        problems.extend(
-            _check_text(block["hint"], f"{path}/hint", MAX_INPUT_HINT, plain_only=True)
-        )
+        problems.extend(_check_text(block["hint"], f"{path}/hint", MAX_INPUT_HINT, plain_only=True))
     if "element" not in block:
         problems.append(f"{path}/element: is required")
     else:
@@ -509,5 +507,7 @@ def _check_option_groups(groups: Any, path: str) -> Problems:
             problems.append(f"{gpath}: must be an option group object")
             continue
         problems.extend(_check_text(group.get("label"), f"{gpath}/label", MAX_OPTION_TEXT, True))
-        problems.extend(_check_options(group.get("options"), f"{gpath}/options", MAX_SELECT_OPTIONS))
+        problems.extend(
+            _check_options(group.get("options"), f"{gpath}/options", MAX_SELECT_OPTIONS)
+        )
     return problems

@@ -136,20 +136,37 @@ def assert_problem(problems: list[str], *fragments: str) -> None:
         ([input_block(text_input(max_length=3001))], None, ("/element/max_length", "3000")),
         ([input_block(text_input(initial_value="i" * 3001))], None, ("/initial_value", "3000")),
         (
-            [input_block({"type": "static_select", "action_id": "s",
-                          "options": [option(value=str(i)) for i in range(101)]})],
+            [
+                input_block(
+                    {
+                        "type": "static_select",
+                        "action_id": "s",
+                        "options": [option(value=str(i)) for i in range(101)],
+                    }
+                )
+            ],
             None,
             ("/element/options", "100"),
         ),
         (
-            [input_block({"type": "static_select", "action_id": "s",
-                          "options": [option(text="o" * 76)]})],
+            [
+                input_block(
+                    {"type": "static_select", "action_id": "s", "options": [option(text="o" * 76)]}
+                )
+            ],
             None,
             ("/element/options/0/text/text", "75"),
         ),
         (
-            [input_block({"type": "static_select", "action_id": "s",
-                          "options": [option(value="v" * 151)]})],
+            [
+                input_block(
+                    {
+                        "type": "static_select",
+                        "action_id": "s",
+                        "options": [option(value="v" * 151)],
+                    }
+                )
+            ],
             None,
             ("/element/options/0/value", "150"),
         ),

@@ -6,7 +6,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from tests.fakes.signing import (
     block_action_body,
@@ -64,7 +64,7 @@ def test_old_timestamp_is_rejected() -> None:
     assert SignatureVerifier(SECRET, clock=_Clock(old)).is_valid_request(body, headers)
 
 
-class _Clock:
+class _Clock(Clock):
     def __init__(self, now: int) -> None:
         self._now = now
 
@@ -89,7 +89,12 @@ def test_slash_command_fields() -> None:
 def test_block_action_payload() -> None:
     message = {"ts": "1700000000.000100", "channel": "C_OPS", "text": "card", "blocks": []}
     body = block_action_body(
-        "approve", "req-1", "U_BOB", "C_OPS", "1700000000.000100", message=message,
+        "approve",
+        "req-1",
+        "U_BOB",
+        "C_OPS",
+        "1700000000.000100",
+        message=message,
         thread_ts="1700000000.000050",
     )
     assert sign(SECRET, body)["Content-Type"] == "application/x-www-form-urlencoded"
@@ -103,8 +108,10 @@ def test_block_action_payload() -> None:
     assert "channel" not in payload["message"]
     (action,) = payload["actions"]
     assert (action["action_id"], action["value"], action["block_id"]) == ("approve", "req-1", "b")
-    a, b = (json.loads(parse_qs(block_action_body("x", "v", "U", "C", "1.2"))["payload"][0])
-            for _ in range(2))
+    a, b = (
+        json.loads(parse_qs(block_action_body("x", "v", "U", "C", "1.2"))["payload"][0])
+        for _ in range(2)
+    )
     assert a["trigger_id"] != b["trigger_id"]
 
 
@@ -129,5 +136,8 @@ def test_event_and_url_verification_are_json() -> None:
     assert doc["event"]["thread_ts"] == "1.1"
     assert sign(SECRET, event)["Content-Type"] == "application/json"
     verification = json.loads(url_verification_body("abc"))
-    assert verification == {"token": verification["token"], "challenge": "abc",
-                            "type": "url_verification"}
+    assert verification == {
+        "token": verification["token"],
+        "challenge": "abc",
+        "type": "url_verification",
+    }

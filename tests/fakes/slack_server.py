@@ -16,6 +16,7 @@ recorded all the same).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -160,7 +161,9 @@ class FakeSlack:
         self.root_url = f"http://127.0.0.1:{port}/"
         self.base_url = f"{self.root_url}api/"
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name=f"FakeSlack:{port}",
         )
         self._thread.start()
@@ -761,10 +764,8 @@ def _parse_args(handler: BaseHTTPRequestHandler, body: bytes) -> dict[str, Any]:
     for key in _JSON_ARGS:
         value = args.get(key)
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(ValueError):
                 args[key] = json.loads(value)
-            except ValueError:
-                pass
     return args
 
 

@@ -1,0 +1,60 @@
+"""The web process: FastAPI with Slack at ``POST /slack/events``, the REST API and ``/healthz``.
+
+FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack_app``), API
+calls to ``bot.api``; both call the same domain functions in ``runner``.
+``uvicorn bot.app:app`` builds the app from the environment on first access.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from bot.deps import Deps, build_deps
+from bot.settings import get_settings
+from runner import runtime
+from storage.timeouts import HEALTHCHECK_TIMEOUT_S
+
+
+async def _probe(check: Any) -> str:
+    try:
+        await asyncio.wait_for(asyncio.to_thread(check), timeout=HEALTHCHECK_TIMEOUT_S)
+        return "ok"
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+
+
+def create_app(deps: Deps | None = None) -> FastAPI:
+    if deps is None:
+        settings = get_settings()
+        settings.require_slack()
+        deps = build_deps(settings)
+    runtime.configure(deps.db)
+    app = FastAPI(title="signoff", version="0.1.0",
+                  description="Human sign-off for AI agents: approvals, runs and the audit log.")
+    app.state.deps = deps
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> JSONResponse:
+        """Database and Redis reachability; 503 when either is down."""
+        db_state = await _probe(deps.db.ping)
+        redis_state = await _probe(deps.redis.ping)
+        healthy = db_state == "ok" and redis_state == "ok"
+        return JSONResponse({"status": "ok" if healthy else "degraded", "database": db_state,
+                             "redis": redis_state}, status_code=200 if healthy else 503)
+
+    from bot.api import build_router
+    from bot.slack_app import mount_slack
+
+    app.include_router(build_router(deps))
+    mount_slack(app, deps)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

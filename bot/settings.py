@@ -1,0 +1,91 @@
+"""The one settings object, read from the environment once and checked at start-up.
+
+Each process asks only for what it uses (``require_slack()`` in the web app, nothing Slack-ish
+in ``signoff audit``), and a missing value is reported as the variable to set and an example.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.errors import ConfigError
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+
+_HINTS = {
+    "SLACK_BOT_TOKEN": "the bot token from your Slack app's OAuth page, e.g. export SLACK_BOT_TOKEN=xoxb-...",
+    "SLACK_SIGNING_SECRET": "the signing secret from your Slack app's Basic Information page, "
+    "e.g. export SLACK_SIGNING_SECRET=8f1e...",
+    "SIGNOFF_API_TOKEN": "one or more comma-separated bearer tokens, e.g. export SIGNOFF_API_TOKEN=$(openssl rand -hex 24)",
+}
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False)
+
+    database_url: str = "sqlite:///signoff.db"
+    redis_url: str = "redis://localhost:6379/0"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = SLACK_DEFAULT_API_URL
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    signoff_agents: str = "runner.examples"
+    signoff_approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    signoff_approvals_channel: str | None = None
+    signoff_api_token: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    signoff_queue: str = "signoff"
+    port: int = 3000
+
+    _split_lists = field_validator("signoff_approvers", "signoff_api_token", mode="before")(_split)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://, e.g. redis://localhost:6379/0")
+        return value
+
+    def require_slack(self) -> tuple[str, str]:
+        """The web app cannot serve Slack without both credentials; say which one is missing."""
+        for name, value in (("SLACK_BOT_TOKEN", self.slack_bot_token),
+                            ("SLACK_SIGNING_SECRET", self.slack_signing_secret)):
+            if value is None or not value.get_secret_value():
+                raise ConfigError(name, f"not set: {_HINTS[name]}")
+        assert self.slack_bot_token is not None and self.slack_signing_secret is not None
+        return self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()
+
+    def api_tokens(self) -> list[str]:
+        return [t.get_secret_value() for t in self.signoff_api_token if t.get_secret_value()]
+
+
+def load_settings() -> Settings:
+    """Build and validate settings; a bad value becomes a ConfigError naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first.get("loc") else "environment"
+        raise ConfigError(variable, str(first.get("msg"))) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,51 @@
+"""Which agents, teams and workflows exist: a module named by ``SIGNOFF_AGENTS`` lists them."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.errors import ConfigError
+
+DEFAULT_MODULE = "runner.examples"
+
+
+@dataclass
+class Registry:
+    targets: dict[str, Any] = field(default_factory=dict)
+    module: str = DEFAULT_MODULE
+
+    def get(self, target_id: str) -> Any | None:
+        return self.targets.get(target_id)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.targets.values())
+
+    def ids(self) -> list[str]:
+        return list(self.targets)
+
+
+def describe(target: Any) -> str:
+    text = getattr(target, "description", None) or ""
+    first = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return first or f"{target.kind} {target.name}"
+
+
+def load(module_name: str = DEFAULT_MODULE) -> Registry:
+    """Import the module and index its ``agents``, ``teams`` and ``workflows`` by id."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError("SIGNOFF_AGENTS", f"cannot import module {module_name!r} ({exc}); set it to "
+                          "a module on PYTHONPATH that defines agents/teams/workflows lists") from None
+    registry = Registry(module=module_name)
+    for attr in ("agents", "teams", "workflows"):
+        for target in getattr(module, attr, None) or []:
+            if target.id in registry.targets:
+                raise ConfigError("SIGNOFF_AGENTS", f"{module_name}: two entries have the id {target.id!r}")
+            registry.targets[target.id] = target
+    if not registry.targets:
+        raise ConfigError("SIGNOFF_AGENTS", f"{module_name} defines no agents, teams or workflows")
+    return registry
