@@ -33,8 +33,9 @@ def create_app(deps: Deps | None = None) -> FastAPI:
         settings.require_slack()
         deps = build_deps(settings)
     runtime.configure(deps.db)
-    app = FastAPI(title="signoff", version="0.1.0",
-                  description="Human sign-off for AI agents: approvals, runs and the audit log.")
+    app = FastAPI(
+        title="signoff", version="0.1.0", description="Human sign-off for AI agents: approvals, runs and the audit log."
+    )
     app.state.deps = deps
 
     @app.get("/healthz", tags=["ops"])
@@ -43,8 +44,10 @@ def create_app(deps: Deps | None = None) -> FastAPI:
         db_state = await _probe(deps.db.ping)
         redis_state = await _probe(deps.redis.ping)
         healthy = db_state == "ok" and redis_state == "ok"
-        return JSONResponse({"status": "ok" if healthy else "degraded", "database": db_state,
-                             "redis": redis_state}, status_code=200 if healthy else 503)
+        return JSONResponse(
+            {"status": "ok" if healthy else "degraded", "database": db_state, "redis": redis_state},
+            status_code=200 if healthy else 503,
+        )
 
     from bot.api import build_router
     from bot.slack_app import mount_slack

@@ -13,8 +13,9 @@ from rich.console import Console
 from bot.settings import get_settings
 from storage.errors import SignoffError
 
-app = typer.Typer(help="signoff: human sign-off for AI agents, in Slack.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="signoff: human sign-off for AI agents, in Slack.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -53,8 +54,10 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to 
 
 @app.command()
 @friendly
-def worker(burst: bool = typer.Option(False, help="Exit when the queue is empty."),
-           scheduler: bool = typer.Option(True, help="Also run RQ's scheduler (delayed jobs).")) -> None:
+def worker(
+    burst: bool = typer.Option(False, help="Exit when the queue is empty."),
+    scheduler: bool = typer.Option(True, help="Also run RQ's scheduler (delayed jobs)."),
+) -> None:
     """Run an RQ worker on signoff's queue."""
     from bot.worker import run_worker
 

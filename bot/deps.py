@@ -26,10 +26,16 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utcnow)
 
 
-def build_deps(settings: Settings, *, db: Database | None = None, redis: Redis | None = None,
-               registry: Registry | None = None) -> Deps:
+def build_deps(
+    settings: Settings, *, db: Database | None = None, redis: Redis | None = None, registry: Registry | None = None
+) -> Deps:
     database = db or Database(settings.database_url)
     connection = redis or Redis.from_url(settings.redis_url)
-    return Deps(settings=settings, db=database, redis=connection,
-                queue=make_queue(connection, settings.signoff_queue),
-                registry=registry or load(settings.signoff_agents), clock=database.clock)
+    return Deps(
+        settings=settings,
+        db=database,
+        redis=connection,
+        queue=make_queue(connection, settings.signoff_queue),
+        registry=registry or load(settings.signoff_agents),
+        clock=database.clock,
+    )

@@ -20,7 +20,8 @@ _HINTS = {
     "SLACK_BOT_TOKEN": "the bot token from your Slack app's OAuth page, e.g. export SLACK_BOT_TOKEN=xoxb-...",
     "SLACK_SIGNING_SECRET": "the signing secret from your Slack app's Basic Information page, "
     "e.g. export SLACK_SIGNING_SECRET=8f1e...",
-    "SIGNOFF_API_TOKEN": "one or more comma-separated bearer tokens, e.g. export SIGNOFF_API_TOKEN=$(openssl rand -hex 24)",
+    "SIGNOFF_API_TOKEN": "one or more comma-separated bearer tokens, "
+    "e.g. export SIGNOFF_API_TOKEN=$(openssl rand -hex 24)",
 }
 
 
@@ -31,8 +32,7 @@ def _split(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      case_sensitive=False)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
 
     database_url: str = "sqlite:///signoff.db"
     redis_url: str = "redis://localhost:6379/0"
@@ -65,8 +65,10 @@ class Settings(BaseSettings):
 
     def require_slack(self) -> tuple[str, str]:
         """The web app cannot serve Slack without both credentials; say which one is missing."""
-        for name, value in (("SLACK_BOT_TOKEN", self.slack_bot_token),
-                            ("SLACK_SIGNING_SECRET", self.slack_signing_secret)):
+        for name, value in (
+            ("SLACK_BOT_TOKEN", self.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+        ):
             if value is None or not value.get_secret_value():
                 raise ConfigError(name, f"not set: {_HINTS[name]}")
         assert self.slack_bot_token is not None and self.slack_signing_secret is not None

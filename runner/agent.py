@@ -102,25 +102,61 @@ class Agent:
     # ------------------------------------------------------------ public API
 
     @overload
-    def run(self, input: str, *, stream: Literal[False] = False, user_id: str | None = None,
-            **kw: Any) -> RunOutput: ...
+    def run(
+        self,
+        input: str,
+        *,
+        stream: Literal[False] = False,
+        user_id: str | None = None,
+        user_name: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> RunOutput: ...
 
     @overload
-    def run(self, input: str, *, stream: Literal[True], user_id: str | None = None,
-            **kw: Any) -> Iterator[RunEvent]: ...
+    def run(
+        self,
+        input: str,
+        *,
+        stream: Literal[True],
+        user_id: str | None = None,
+        user_name: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> Iterator[RunEvent]: ...
 
-    def run(self, input: str, *, stream: bool = False, user_id: str | None = None,
-            user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> RunOutput | Iterator[RunEvent]:
+    def run(
+        self,
+        input: str,
+        *,
+        stream: bool = False,
+        user_id: str | None = None,
+        user_name: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> RunOutput | Iterator[RunEvent]:
         """Run until the answer or the first pause. ``user_id`` is the requester, kept for good."""
-        events = driver.start(self, self.runtime(), input, requester=user_id,
-                              requester_name=user_name, channel=channel, thread_ts=thread_ts,
-                              stream=stream)
+        events = driver.start(
+            self,
+            self.runtime(),
+            input,
+            requester=user_id,
+            requester_name=user_name,
+            channel=channel,
+            thread_ts=thread_ts,
+            stream=stream,
+        )
         return events if stream else driver.collect(events)
 
-    def continue_run(self, run_response: RunOutput | None = None, *, run_id: str | None = None,
-                     requirements: Sequence[RunRequirement] | None = None, stream: bool = False,
-                     user_id: str | None = None) -> Any:
+    def continue_run(
+        self,
+        run_response: RunOutput | None = None,
+        *,
+        run_id: str | None = None,
+        requirements: Sequence[RunRequirement] | None = None,
+        stream: bool = False,
+        user_id: str | None = None,
+    ) -> Any:
         """Apply decisions and resume. Works from another process with ``run_id`` alone."""
         if run_response is not None:
             run_id = run_id or run_response.run_id
@@ -128,8 +164,7 @@ class Agent:
                 requirements = run_response.requirements
         if run_id is None:
             raise TypeError("continue_run needs a run response or run_id=...")
-        events = driver.resume(self, self.runtime(), run_id, requirements, actor_id=user_id,
-                               stream=stream)
+        events = driver.resume(self, self.runtime(), run_id, requirements, actor_id=user_id, stream=stream)
         return events if stream else driver.collect(events)
 
     def retry_run(self, run_id: str, *, stream: bool = False) -> Any:

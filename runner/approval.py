@@ -36,9 +36,13 @@ class ApprovalPolicy:
         return True if self.when is None else bool(self.when(args))
 
 
-def _policy(type: str, approvers: Sequence[str] | None, quorum: int,
-            when: Callable[[dict[str, Any]], bool] | None,
-            expires_in: float | timedelta | None) -> ApprovalPolicy:
+def _policy(
+    type: str,
+    approvers: Sequence[str] | None,
+    quorum: int,
+    when: Callable[[dict[str, Any]], bool] | None,
+    expires_in: float | timedelta | None,
+) -> ApprovalPolicy:
     if type not in ("required", "audit"):
         raise ToolConfigError(f"@approval(type={type!r}): type must be 'required' or 'audit'")
     if quorum < 1:
@@ -47,15 +51,18 @@ def _policy(type: str, approvers: Sequence[str] | None, quorum: int,
         raise ToolConfigError("@approval(type='audit') runs at once: approvers and quorum do not apply")
     if approvers and quorum > len(set(approvers)) and not any(a.startswith("S") for a in approvers):
         raise ToolConfigError(
-            f"@approval(quorum={quorum}) needs at least {quorum} distinct approvers, "
-            f"got {len(set(approvers))}"
+            f"@approval(quorum={quorum}) needs at least {quorum} distinct approvers, got {len(set(approvers))}"
         )
     seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
     if seconds is not None and seconds <= 0:
         raise ToolConfigError("@approval(expires_in=...) must be positive")
-    return ApprovalPolicy(type=type,  # type: ignore[arg-type]
-                          approvers=tuple(approvers or ()), quorum=quorum, when=when,
-                          expires_in=seconds)
+    return ApprovalPolicy(
+        type=type,  # type: ignore[arg-type]
+        approvers=tuple(approvers or ()),
+        quorum=quorum,
+        when=when,
+        expires_in=seconds,
+    )
 
 
 @overload

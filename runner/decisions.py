@@ -59,11 +59,21 @@ class Outcome:
 Lookup = Callable[[str | None, str | None], Function | None]
 
 
-def resolve(db: Database, requirement_id: str, actor: Actor, action: Action | str, *,
-            default_approvers: Sequence[str] = (), directory: policy.Directory | None = None,
-            lookup: Lookup | None = None, note: str | None = None,
-            args: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
-            result: Any = None, permalink: str | None = None) -> Outcome:
+def resolve(
+    db: Database,
+    requirement_id: str,
+    actor: Actor,
+    action: Action | str,
+    *,
+    default_approvers: Sequence[str] = (),
+    directory: policy.Directory | None = None,
+    lookup: Lookup | None = None,
+    note: str | None = None,
+    args: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    result: Any = None,
+    permalink: str | None = None,
+) -> Outcome:
     action = Action(action)
     req = db.get_requirement(requirement_id)
     directory = directory or policy.StaticDirectory()
@@ -72,9 +82,17 @@ def resolve(db: Database, requirement_id: str, actor: Actor, action: Action | st
     try:
         policy.check(req, actor.id, default_approvers, directory)
     except NotAnApprover as exc:
-        db.append_audit(action="decision.refused", actor=actor, outcome=type(exc).__name__,
-                        run_id=req.run_id, requirement_id=req.id, tool_name=req.tool_name,
-                        reason=exc.message, permalink=permalink, details={"attempted": str(action)})
+        db.append_audit(
+            action="decision.refused",
+            actor=actor,
+            outcome=type(exc).__name__,
+            run_id=req.run_id,
+            requirement_id=req.id,
+            tool_name=req.tool_name,
+            reason=exc.message,
+            permalink=permalink,
+            details={"attempted": str(action)},
+        )
         raise
     if req.kind not in _FITS[action]:
         raise InvalidDecision(f"'{action}' does not fit a {req.kind.value.replace('_', ' ')} request")
@@ -89,23 +107,40 @@ def resolve(db: Database, requirement_id: str, actor: Actor, action: Action | st
         if req.is_pending:
             votes = db.add_vote(approval.id, actor.id, "approve", note)
             if votes < req.quorum:
-                db.append_audit(action="approval.vote", actor=actor, outcome="approve",
-                                run_id=req.run_id, requirement_id=req.id, tool_name=req.tool_name,
-                                permalink=permalink,
-                                details={"votes": votes, "quorum": req.quorum})
-                return Outcome(db.get_requirement(req.id), False, votes, quorum, False,
-                               db.get_run(req.run_id).round)
-    record = db.decide(req.id, status, actor, resolution=resolution,
-                       audit_action=f"requirement.{'edited' if action is Action.EDIT else status}",
-                       audit_arguments=logged_args, permalink=permalink)
+                db.append_audit(
+                    action="approval.vote",
+                    actor=actor,
+                    outcome="approve",
+                    run_id=req.run_id,
+                    requirement_id=req.id,
+                    tool_name=req.tool_name,
+                    permalink=permalink,
+                    details={"votes": votes, "quorum": req.quorum},
+                )
+                return Outcome(db.get_requirement(req.id), False, votes, quorum, False, db.get_run(req.run_id).round)
+    record = db.decide(
+        req.id,
+        status,
+        actor,
+        resolution=resolution,
+        audit_action=f"requirement.{'edited' if action is Action.EDIT else status}",
+        audit_arguments=logged_args,
+        permalink=permalink,
+    )
     run = db.get_run(record.run_id)
     ready = run.status is RunStatus.PAUSED and db.count_pending(run.id) == 0
     return Outcome(record, True, votes, quorum, ready, run.round)
 
 
-def _decision(req: RequirementRecord, action: Action, fn: Function | None, note: str | None,
-              args: dict[str, Any] | None, values: dict[str, Any] | None,
-              result: Any) -> tuple[RequirementStatus, dict[str, Any], Any]:
+def _decision(
+    req: RequirementRecord,
+    action: Action,
+    fn: Function | None,
+    note: str | None,
+    args: dict[str, Any] | None,
+    values: dict[str, Any] | None,
+    result: Any,
+) -> tuple[RequirementStatus, dict[str, Any], Any]:
     sensitive = fn.sensitive_fields if fn else ()
     if action is Action.APPROVE:
         return RequirementStatus.APPROVED, {"note": note} if note else {}, None
@@ -119,8 +154,10 @@ def _decision(req: RequirementRecord, action: Action, fn: Function | None, note:
         resolution: dict[str, Any] = {"edited_args": edited, "original_args": dict(req.tool_args)}
         if note:
             resolution["note"] = note
-        logged = {"before": audit_chain.redact(req.tool_args, sensitive),
-                  "after": audit_chain.redact(edited, sensitive)}
+        logged = {
+            "before": audit_chain.redact(req.tool_args, sensitive),
+            "after": audit_chain.redact(edited, sensitive),
+        }
         return RequirementStatus.APPROVED, resolution, logged
     if action is Action.ANSWER:
         clean = validate_values(req, fn, values or {})

@@ -42,15 +42,31 @@ def output_of(target: Runnable, runtime: Runtime, run: RunRecord) -> RunOutput:
     return build_output(runtime.db, run, target.lookup)
 
 
-def start(target: Runnable, runtime: Runtime, input: str, *, requester: str | None = None,
-          requester_name: str | None = None, channel: str | None = None,
-          thread_ts: str | None = None, stream: bool = False,
-          run_id: str | None = None) -> Iterator[RunEvent]:
+def start(
+    target: Runnable,
+    runtime: Runtime,
+    input: str,
+    *,
+    requester: str | None = None,
+    requester_name: str | None = None,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+    stream: bool = False,
+    run_id: str | None = None,
+) -> Iterator[RunEvent]:
     """Create the run and drive it until it pauses, completes or fails."""
-    run = runtime.db.create_run(kind=target.kind, target_id=target.id, target_name=target.name,
-                                input=input, state=target.initial_state(input, requester),
-                                requester=requester, requester_name=requester_name,
-                                channel=channel, thread_ts=thread_ts, run_id=run_id)
+    run = runtime.db.create_run(
+        kind=target.kind,
+        target_id=target.id,
+        target_name=target.name,
+        input=input,
+        state=target.initial_state(input, requester),
+        requester=requester,
+        requester_name=requester_name,
+        channel=channel,
+        thread_ts=thread_ts,
+        run_id=run_id,
+    )
     dispatch(runtime.listeners, "on_started", run)
     yield RunStarted(run.id, agent_id=target.id)
     yield from _drive(target, runtime, run, stream)
@@ -64,9 +80,15 @@ def begin(target: Runnable, runtime: Runtime, run_id: str, *, stream: bool = Fal
     yield from _drive(target, runtime, run, stream)
 
 
-def resume(target: Runnable, runtime: Runtime, run_id: str,
-           requirements: Sequence[RunRequirement] | None = None, *, actor_id: str | None = None,
-           stream: bool = False) -> Iterator[RunEvent]:
+def resume(
+    target: Runnable,
+    runtime: Runtime,
+    run_id: str,
+    requirements: Sequence[RunRequirement] | None = None,
+    *,
+    actor_id: str | None = None,
+    stream: bool = False,
+) -> Iterator[RunEvent]:
     """Apply the caller's decisions, then continue the run if nothing is left pending.
 
     A run with requirements still pending stays paused (never an implicit rejection); a run that
@@ -99,8 +121,7 @@ def resume(target: Runnable, runtime: Runtime, run_id: str,
 def retry(target: Runnable, runtime: Runtime, run_id: str, *, stream: bool = False) -> Iterator[RunEvent]:
     """Resume a failed run from its last checkpoint (tools already run are not run again)."""
     run = runtime.db.acquire_run(run_id, from_statuses=[RunStatus.FAILED])
-    runtime.db.append_audit(action="run.retried", actor=Actor.system(), run_id=run_id,
-                            agent_id=target.id)
+    runtime.db.append_audit(action="run.retried", actor=Actor.system(), run_id=run_id, agent_id=target.id)
     dispatch(runtime.listeners, "on_resumed", run)
     yield RunContinued(run_id, agent_id=target.id)
     yield from _drive(target, runtime, run, stream)
@@ -118,12 +139,14 @@ def collect(events: Iterable[RunEvent]) -> RunOutput:
     return final
 
 
-def _apply_local(runtime: Runtime, run: RunRecord, requirements: Sequence[RunRequirement],
-                 actor_id: str | None) -> None:
+def _apply_local(
+    runtime: Runtime, run: RunRecord, requirements: Sequence[RunRequirement], actor_id: str | None
+) -> None:
     db = runtime.db
     decided = [r for r in requirements if r.decision is not None]
-    blocked = [r.approval_id or r.id for r in decided
-               if r.approval_type == "required" and db.get_requirement(r.id).is_pending]
+    blocked = [
+        r.approval_id or r.id for r in decided if r.approval_type == "required" and db.get_requirement(r.id).is_pending
+    ]
     if blocked:
         raise ApprovalPending(blocked)
     actor = Actor(actor_id or run.requester or "sdk", None, ActorKind.HUMAN)
@@ -135,8 +158,13 @@ def _apply_local(runtime: Runtime, run: RunRecord, requirements: Sequence[RunReq
             db.decide(req.id, req.decision.status, actor, resolution=req.decision.resolution)
         except AlreadyDecided as exc:
             if exc.status != str(req.decision.status):
-                log.warning("requirement %s was already %s by %s; the caller's %s is ignored",
-                            req.id, exc.status, exc.decided_by, req.decision.status)
+                log.warning(
+                    "requirement %s was already %s by %s; the caller's %s is ignored",
+                    req.id,
+                    exc.status,
+                    exc.decided_by,
+                    req.decision.status,
+                )
         except RequirementExpired:
             log.warning("requirement %s expired before the caller's decision", req.id)
 
@@ -150,9 +178,15 @@ def _final_event(target: Runnable, runtime: Runtime, run: RunRecord) -> RunEvent
 
 def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> Iterator[RunEvent]:
     db = runtime.db
-    scope = Scope(db=db, run_id=run.id, version=run.version, requester=run.requester,
-                  agent_id=target.id, stream=stream,
-                  decisions={r.call_key: r for r in db.requirements_for_run(run.id)})
+    scope = Scope(
+        db=db,
+        run_id=run.id,
+        version=run.version,
+        requester=run.requester,
+        agent_id=target.id,
+        stream=stream,
+        decisions={r.call_key: r for r in db.requirements_for_run(run.id)},
+    )
     state = run.state
     try:
         outcome = yield from target.steps(scope, state)
@@ -170,35 +204,64 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
     if isinstance(outcome, Paused):
         current = db.get_run(run.id)
         if outcome.new:
-            db.create_requirements(run.id, current.round + 1, outcome.new, requester=run.requester,
-                                   agent_id=target.id, sensitive=target.sensitive_fields())
-        paused = db.save_run(run.id, expected_version=scope.version, state=state,
-                             status=RunStatus.PAUSED, bump_round=bool(outcome.new),
-                             audit={"action": "run.paused", "actor": Actor.system(),
-                                    "outcome": "paused", "agent_id": target.id,
-                                    "details": {"new_requirements": len(outcome.new)}})
+            db.create_requirements(
+                run.id,
+                current.round + 1,
+                outcome.new,
+                requester=run.requester,
+                agent_id=target.id,
+                sensitive=target.sensitive_fields(),
+            )
+        paused = db.save_run(
+            run.id,
+            expected_version=scope.version,
+            state=state,
+            status=RunStatus.PAUSED,
+            bump_round=bool(outcome.new),
+            audit={
+                "action": "run.paused",
+                "actor": Actor.system(),
+                "outcome": "paused",
+                "agent_id": target.id,
+                "details": {"new_requirements": len(outcome.new)},
+            },
+        )
         output = output_of(target, runtime, paused)
-        dispatch(runtime.listeners, "on_paused", paused,
-                 [r.record for r in output.requirements if r.record.is_pending])
+        dispatch(runtime.listeners, "on_paused", paused, [r.record for r in output.requirements if r.record.is_pending])
         yield RunPaused(run.id, requirements=output.requirements, output=output)
         return
     assert isinstance(outcome, Completed)
-    done = db.save_run(run.id, expected_version=scope.version, state=state,
-                       status=RunStatus.COMPLETED, content=outcome.content or "",
-                       audit={"action": "run.completed", "actor": Actor.system(),
-                              "outcome": "completed", "agent_id": target.id})
+    done = db.save_run(
+        run.id,
+        expected_version=scope.version,
+        state=state,
+        status=RunStatus.COMPLETED,
+        content=outcome.content or "",
+        audit={"action": "run.completed", "actor": Actor.system(), "outcome": "completed", "agent_id": target.id},
+    )
     dispatch(runtime.listeners, "on_completed", done)
     yield RunCompleted(run.id, content=done.content, output=output_of(target, runtime, done))
 
 
-def _fail(target: Runnable, runtime: Runtime, run_id: str, scope: Scope, state: dict[str, Any],
-          message: str, kind: str) -> RunEvent:
+def _fail(
+    target: Runnable, runtime: Runtime, run_id: str, scope: Scope, state: dict[str, Any], message: str, kind: str
+) -> RunEvent:
     try:
-        failed = runtime.db.save_run(run_id, expected_version=scope.version, state=state,
-                                     status=RunStatus.FAILED, error=message, error_kind=kind,
-                                     audit={"action": "run.failed", "actor": Actor.system(),
-                                            "outcome": kind, "agent_id": target.id,
-                                            "reason": message})
+        failed = runtime.db.save_run(
+            run_id,
+            expected_version=scope.version,
+            state=state,
+            status=RunStatus.FAILED,
+            error=message,
+            error_kind=kind,
+            audit={
+                "action": "run.failed",
+                "actor": Actor.system(),
+                "outcome": kind,
+                "agent_id": target.id,
+                "reason": message,
+            },
+        )
     except RunBusy:
         failed = runtime.db.get_run(run_id)
     dispatch(runtime.listeners, "on_failed", failed)

@@ -6,6 +6,7 @@ second run a no-op instead of a second refund.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -38,8 +39,7 @@ def configure(runtime: Runtime, registry: Registry) -> None:
 def _ctx() -> WorkerContext:
     global _context
     if _context is None:
-        _context = WorkerContext(current(), load(os.environ.get("SIGNOFF_AGENTS") or "runner.examples"),
-                                 os.getpid())
+        _context = WorkerContext(current(), load(os.environ.get("SIGNOFF_AGENTS") or "runner.examples"), os.getpid())
     if _context.pid != os.getpid():
         # A forked work horse must not share the parent's pooled database connections.
         _context.runtime.db.after_fork()
@@ -57,13 +57,15 @@ def _target(ctx: WorkerContext, run_id: str) -> object:
 
 def _fail_unknown_target(ctx: WorkerContext, run_id: str, exc: SignoffError) -> str:
     run = ctx.runtime.db.get_run(run_id)
-    try:
-        ctx.runtime.db.save_run(run_id, expected_version=run.version, status=RunStatus.FAILED,
-                                error=exc.message, error_kind="unknown_target",
-                                audit={"action": "run.failed", "actor": Actor.system(),
-                                       "outcome": "unknown_target", "reason": exc.message})
-    except RunBusy:
-        pass
+    with contextlib.suppress(RunBusy):
+        ctx.runtime.db.save_run(
+            run_id,
+            expected_version=run.version,
+            status=RunStatus.FAILED,
+            error=exc.message,
+            error_kind="unknown_target",
+            audit={"action": "run.failed", "actor": Actor.system(), "outcome": "unknown_target", "reason": exc.message},
+        )
     return "failed"
 
 

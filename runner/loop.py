@@ -48,8 +48,9 @@ class Model(Protocol):
 
     def response(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelResponse: ...
 
-    def response_stream(self, messages: list[dict[str, Any]],
-                        tools: list[dict[str, Any]]) -> Iterator[str | ModelResponse]: ...
+    def response_stream(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> Iterator[str | ModelResponse]: ...
 
 
 @dataclass
@@ -103,24 +104,32 @@ def new_state(instructions: str | None, input: str, requester: str | None) -> di
     if system:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": input})
-    return {"v": STATE_FORMAT, "messages": messages, "turn": 0, "pending": [], "results": {},
-            "members": {}}
+    return {"v": STATE_FORMAT, "messages": messages, "turn": 0, "pending": [], "results": {}, "members": {}}
 
 
 def rejection_text(tool_name: str, note: str | None, by: str | None) -> str:
     who = f" by {by}" if by else ""
     if note:
         return f"The call to {tool_name} was rejected{who}. Reason: {note}. It was not run."
-    return (f"The call to {tool_name} was rejected{who} without a reason. It was not run; "
-            "do not retry it, tell the user it was not done.")
+    return (
+        f"The call to {tool_name} was rejected{who} without a reason. It was not run; "
+        "do not retry it, tell the user it was not done."
+    )
 
 
 class AgentLoop:
     """Advances one agent's conversation; nested for team members (``prefix``/``member``)."""
 
-    def __init__(self, agent: Agent, scope: Scope, state: dict[str, Any], *,
-                 root_state: dict[str, Any] | None = None, prefix: str = "",
-                 member: str | None = None) -> None:
+    def __init__(
+        self,
+        agent: Agent,
+        scope: Scope,
+        state: dict[str, Any],
+        *,
+        root_state: dict[str, Any] | None = None,
+        prefix: str = "",
+        member: str | None = None,
+    ) -> None:
         self.agent = agent
         self.scope = scope
         self.state = upgrade_state(state)
@@ -137,8 +146,9 @@ class AgentLoop:
                 if outcome is not None:
                     return outcome
             if self.state["turn"] >= MAX_MODEL_TURNS:
-                raise ModelError("too_many_turns",
-                                 f"{self.agent.name} called the model {MAX_MODEL_TURNS} times without finishing")
+                raise ModelError(
+                    "too_many_turns", f"{self.agent.name} called the model {MAX_MODEL_TURNS} times without finishing"
+                )
             response = yield from self._model_turn()
             self.state["turn"] += 1
             self.state["messages"].append(response.to_message())
@@ -148,8 +158,12 @@ class AgentLoop:
             for call in response.tool_calls:
                 call.parsed_arguments()  # malformed arguments fail the run, state kept
             self.state["pending"] = [
-                {"key": f"{self.prefix}t{self.state['turn']}:{c.id}", "id": c.id, "name": c.name,
-                 "arguments": c.arguments}
+                {
+                    "key": f"{self.prefix}t{self.state['turn']}:{c.id}",
+                    "id": c.id,
+                    "name": c.name,
+                    "arguments": c.arguments,
+                }
                 for c in response.tool_calls
             ]
             self.state["results"] = {}
@@ -184,8 +198,9 @@ class AgentLoop:
             fn = self.agent.function(call["name"])
             args = ToolCall(call["id"], call["name"], call["arguments"]).parsed_arguments()
             if fn is None:
-                self.state["results"][key] = (f"Error: there is no tool named {call['name']!r}; "
-                                              f"available: {', '.join(self.agent.tool_names())}")
+                self.state["results"][key] = (
+                    f"Error: there is no tool named {call['name']!r}; available: {', '.join(self.agent.tool_names())}"
+                )
                 continue
             member_agent = getattr(fn, "member", None)
             if member_agent is not None:
@@ -200,9 +215,14 @@ class AgentLoop:
             if step is None:
                 if fn.needs_audit_record(args):
                     self.scope.db.record_audit_approval(
-                        run_id=self.scope.run_id, call_key=key, agent_id=self.scope.agent_id,
-                        tool_name=fn.name, tool_args=args, requester=self.scope.requester,
-                        arguments_for_log=audit_chain.redact(args, fn.sensitive_fields))
+                        run_id=self.scope.run_id,
+                        call_key=key,
+                        agent_id=self.scope.agent_id,
+                        tool_name=fn.name,
+                        tool_args=args,
+                        requester=self.scope.requester,
+                        arguments_for_log=audit_chain.redact(args, fn.sensitive_fields),
+                    )
                 result = yield from self._execute(key, fn, args)
                 self.state["results"][key] = result
                 stop_after = stop_after or fn.stop_after_tool_call
@@ -221,8 +241,9 @@ class AgentLoop:
         if waiting:
             return Paused(new)
         for call in self.state["pending"]:
-            self.state["messages"].append({"role": "tool", "tool_call_id": call["id"],
-                                           "content": self.state["results"][call["key"]]})
+            self.state["messages"].append(
+                {"role": "tool", "tool_call_id": call["id"], "content": self.state["results"][call["key"]]}
+            )
         results = [self.state["results"][c["key"]] for c in self.state["pending"]]
         self.state["pending"] = []
         self.state["results"] = {}
@@ -231,8 +252,7 @@ class AgentLoop:
             return Completed("\n".join(results))
         return None
 
-    def _requirement_for(self, key: str, call_id: str, fn: Function, args: dict[str, Any],
-                         step: str) -> NewRequirement:
+    def _requirement_for(self, key: str, call_id: str, fn: Function, args: dict[str, Any], step: str) -> NewRequirement:
         kind = RequirementKind(step)
         policy = fn.approval if fn.needs_required_approval(args) else None
         if kind is RequirementKind.USER_INPUT:
@@ -243,26 +263,34 @@ class AgentLoop:
             reason = f"{fn.name} is done by a person outside signoff; hand back its result"
         else:
             schema = []
-            reason = ("needs an approver's sign-off" if policy else f"{fn.name} needs confirmation before it runs")
+            reason = "needs an approver's sign-off" if policy else f"{fn.name} needs confirmation before it runs"
         return NewRequirement(
-            call_key=key, kind=kind, tool_call_id=call_id, tool_name=fn.name, tool_args=args,
-            member_agent_name=self.member, approval_type="required" if policy else None,
-            user_input_schema=schema, message=reason,
+            call_key=key,
+            kind=kind,
+            tool_call_id=call_id,
+            tool_name=fn.name,
+            tool_args=args,
+            member_agent_name=self.member,
+            approval_type="required" if policy else None,
+            user_input_schema=schema,
+            message=reason,
             approvers=list(policy.approvers) if policy else [],
             quorum=policy.quorum if policy else 1,
             expires_in_s=policy.expires_in if policy else None,
             agent_id=self.scope.agent_id,
         )
 
-    def _apply(self, record: RequirementRecord, key: str, fn: Function,
-               args: dict[str, Any]) -> Generator[RunEvent, None, tuple[str, bool]]:
+    def _apply(
+        self, record: RequirementRecord, key: str, fn: Function, args: dict[str, Any]
+    ) -> Generator[RunEvent, None, tuple[str, bool]]:
         """Turn a decided requirement into the tool's result; returns (result, tool_ran)."""
         who = record.resolved_by_name or record.resolved_by
         status = record.status
         if status is RequirementStatus.APPROVED:
             if digest(args) != record.args_hash:
-                self._audit_refusal(record, "binding_mismatch",
-                                    "the arguments about to run differ from the approved ones")
+                self._audit_refusal(
+                    record, "binding_mismatch", "the arguments about to run differ from the approved ones"
+                )
                 return (f"Error: {fn.name} was not run: its arguments changed after approval.", False)
             edited = record.resolution.get("edited_args")
             run_args = edited if edited is not None else args
@@ -272,9 +300,11 @@ class AgentLoop:
             result = yield from self._execute(key, fn, run_args, record)
             if edited is not None:
                 changes = {k: {"from": args.get(k), "to": v} for k, v in edited.items() if args.get(k) != v}
-                result = (f"Note: {who or 'a reviewer'} edited the arguments before approving "
-                          f"({render_result(changes)}); the tool ran with {render_result(edited)}. "
-                          f"Result: {result}")
+                result = (
+                    f"Note: {who or 'a reviewer'} edited the arguments before approving "
+                    f"({render_result(changes)}); the tool ran with {render_result(edited)}. "
+                    f"Result: {result}"
+                )
             return result, True
         if status is RequirementStatus.REJECTED:
             return rejection_text(fn.name, record.resolution.get("note"), who), False
@@ -285,26 +315,41 @@ class AgentLoop:
         if status is RequirementStatus.DONE_EXTERNALLY:
             return str(record.resolution.get("result", "")), True
         if status is RequirementStatus.EXPIRED:
-            return (f"Nobody decided on {fn.name} before the request expired; it was not run. "
-                    "Tell the user it needs a new request."), False
+            return (
+                f"Nobody decided on {fn.name} before the request expired; it was not run. "
+                "Tell the user it needs a new request."
+            ), False
         return f"{fn.name} was cancelled and not run.", False
 
-    def _execute(self, key: str, fn: Function, args: dict[str, Any],
-                 record: RequirementRecord | None = None) -> Generator[RunEvent, None, str]:
+    def _execute(
+        self, key: str, fn: Function, args: dict[str, Any], record: RequirementRecord | None = None
+    ) -> Generator[RunEvent, None, str]:
         db = self.scope.db
-        claim = db.claim_execution(self.scope.run_id, key, tool_name=fn.name, args_hash=digest(args),
-                                   requirement_id=record.id if record else None)
+        claim = db.claim_execution(
+            self.scope.run_id,
+            key,
+            tool_name=fn.name,
+            args_hash=digest(args),
+            requirement_id=record.id if record else None,
+        )
         if claim.status == "done":
             return claim.result or ""
         if claim.status == "in_doubt":
-            db.append_audit(action="tool.in_doubt", actor=Actor.system(), outcome="not_rerun",
-                            run_id=self.scope.run_id, agent_id=self.scope.agent_id, tool_name=fn.name,
-                            requirement_id=record.id if record else None,
-                            reason="a worker stopped while the tool was running")
-            return (f"Error: {fn.name} was started by a worker that stopped before it finished. "
-                    "It was not run again, to avoid doing it twice; its effect must be checked by hand.")
-        yield ToolCallStarted(self.scope.run_id, tool_name=fn.name, tool_args=args,
-                              member_agent_name=self.member)
+            db.append_audit(
+                action="tool.in_doubt",
+                actor=Actor.system(),
+                outcome="not_rerun",
+                run_id=self.scope.run_id,
+                agent_id=self.scope.agent_id,
+                tool_name=fn.name,
+                requirement_id=record.id if record else None,
+                reason="a worker stopped while the tool was running",
+            )
+            return (
+                f"Error: {fn.name} was started by a worker that stopped before it finished. "
+                "It was not run again, to avoid doing it twice; its effect must be checked by hand."
+            )
+        yield ToolCallStarted(self.scope.run_id, tool_name=fn.name, tool_args=args, member_agent_name=self.member)
         try:
             result = fn.execute(args)
             status = "succeeded"
@@ -312,21 +357,37 @@ class AgentLoop:
             log.warning("tool %s failed: %s", fn.name, exc)
             result = f"Error: {fn.name} failed: {type(exc).__name__}: {exc}"
             status = "failed"
-        db.finish_execution(self.scope.run_id, key, status=status, result=result, audit={
-            "action": "tool.executed", "actor": Actor(None, self.member or self.scope.agent_id, ActorKind.AGENT),
-            "outcome": status, "agent_id": self.scope.agent_id, "tool_name": fn.name,
-            "requirement_id": record.id if record else None,
-            "arguments": audit_chain.redact(args, fn.sensitive_fields),
-            "details": {"result_sha256": digest(result), "approval": fn.approval_type},
-        })
-        yield ToolCallCompleted(self.scope.run_id, tool_name=fn.name, result=result, status=status,
-                                member_agent_name=self.member)
+        db.finish_execution(
+            self.scope.run_id,
+            key,
+            status=status,
+            result=result,
+            audit={
+                "action": "tool.executed",
+                "actor": Actor(None, self.member or self.scope.agent_id, ActorKind.AGENT),
+                "outcome": status,
+                "agent_id": self.scope.agent_id,
+                "tool_name": fn.name,
+                "requirement_id": record.id if record else None,
+                "arguments": audit_chain.redact(args, fn.sensitive_fields),
+                "details": {"result_sha256": digest(result), "approval": fn.approval_type},
+            },
+        )
+        yield ToolCallCompleted(
+            self.scope.run_id, tool_name=fn.name, result=result, status=status, member_agent_name=self.member
+        )
         return result
 
     def _audit_refusal(self, record: RequirementRecord, outcome: str, reason: str) -> None:
-        self.scope.db.append_audit(action="tool.refused", actor=Actor.system(), outcome=outcome,
-                                   run_id=self.scope.run_id, requirement_id=record.id,
-                                   tool_name=record.tool_name, reason=reason)
+        self.scope.db.append_audit(
+            action="tool.refused",
+            actor=Actor.system(),
+            outcome=outcome,
+            run_id=self.scope.run_id,
+            requirement_id=record.id,
+            tool_name=record.tool_name,
+            reason=reason,
+        )
 
     # ----------------------------------------------------------------- teams
 
@@ -336,6 +397,7 @@ class AgentLoop:
         if key not in members:
             task = str(args.get("task") or args.get("input") or render_result(args))
             members[key] = new_state(member.instructions_text(), task, self.scope.requester)
-        sub = AgentLoop(member, self.scope, members[key], root_state=self.root_state,
-                        prefix=f"{key}/", member=member.name)
+        sub = AgentLoop(
+            member, self.scope, members[key], root_state=self.root_state, prefix=f"{key}/", member=member.name
+        )
         return (yield from sub.advance())

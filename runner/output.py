@@ -46,8 +46,9 @@ RunResponse = RunOutput
 """The seed's name for the same thing."""
 
 
-def build_output(db: Database, run: RunRecord,
-                 lookup: Callable[[str | None, str | None], Function | None]) -> RunOutput:
+def build_output(
+    db: Database, run: RunRecord, lookup: Callable[[str | None, str | None], Function | None]
+) -> RunOutput:
     """Read a run's answer, its current round's requirements and its executed tools from SQL.
 
     ``lookup(member_agent_name, tool_name)`` finds the Function, so edits and inputs can be
@@ -55,11 +56,20 @@ def build_output(db: Database, run: RunRecord,
     """
     records = db.requirements_for_run(run.id, round=run.round) if run.round else []
     approvals = {a.requirement_id: a.id for a in db.approvals_for_run(run.id) if a.requirement_id}
-    requirements = [RunRequirement(r, lookup(r.member_agent_name, r.tool_name), approvals.get(r.id))
-                    for r in records]
-    executed = [ToolExecution(tool_name=e["tool_name"], tool_args={}, result=e["result"],
-                              status=e["status"]) for e in db.executions_for_run(run.id)]
-    return RunOutput(run_id=run.id, agent_id=run.target_id, status=run.status, content=run.content,
-                     requirements=requirements, tools=executed, error=run.error,
-                     error_kind=run.error_kind, requester=run.requester,
-                     messages=list(run.state.get("messages", [])))
+    requirements = [RunRequirement(r, lookup(r.member_agent_name, r.tool_name), approvals.get(r.id)) for r in records]
+    executed = [
+        ToolExecution(tool_name=e["tool_name"], tool_args={}, result=e["result"], status=e["status"])
+        for e in db.executions_for_run(run.id)
+    ]
+    return RunOutput(
+        run_id=run.id,
+        agent_id=run.target_id,
+        status=run.status,
+        content=run.content,
+        requirements=requirements,
+        tools=executed,
+        error=run.error,
+        error_kind=run.error_kind,
+        requester=run.requester,
+        messages=list(run.state.get("messages", [])),
+    )

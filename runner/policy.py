@@ -45,8 +45,9 @@ def is_approver(actor_id: str, approvers: Sequence[str], directory: Directory) -
     return any(actor_id in directory.members(a) for a in approvers if is_group(a))
 
 
-def check(requirement: RequirementRecord, actor_id: str, default_approvers: Sequence[str],
-          directory: Directory) -> None:
+def check(
+    requirement: RequirementRecord, actor_id: str, default_approvers: Sequence[str], directory: Directory
+) -> None:
     """Raise NotAnApprover or SelfApproval when ``actor_id`` may not decide ``requirement``."""
     approvers = approvers_for(requirement, default_approvers)
     if requirement.approval_type == "required":

@@ -20,8 +20,15 @@ def make_queue(redis: Redis, name: str = DEFAULT_QUEUE) -> Queue:
 def _enqueue(queue: Queue, func: str, job_id: str, *args: object) -> Job | None:
     """Enqueue once: a second enqueue of the same job id (double click, retried event) is dropped."""
     try:
-        return queue.enqueue(func, *args, job_id=job_id, unique=True, job_timeout=JOB_TIMEOUT_S,
-                             result_ttl=JOB_RESULT_TTL_S, failure_ttl=JOB_RESULT_TTL_S)
+        return queue.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            unique=True,
+            job_timeout=JOB_TIMEOUT_S,
+            result_ttl=JOB_RESULT_TTL_S,
+            failure_ttl=JOB_RESULT_TTL_S,
+        )
     except DuplicateJobError:
         return None
 

@@ -38,8 +38,11 @@ def load(module_name: str = DEFAULT_MODULE) -> Registry:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError("SIGNOFF_AGENTS", f"cannot import module {module_name!r} ({exc}); set it to "
-                          "a module on PYTHONPATH that defines agents/teams/workflows lists") from None
+        raise ConfigError(
+            "SIGNOFF_AGENTS",
+            f"cannot import module {module_name!r} ({exc}); set it to "
+            "a module on PYTHONPATH that defines agents/teams/workflows lists",
+        ) from None
     registry = Registry(module=module_name)
     for attr in ("agents", "teams", "workflows"):
         for target in getattr(module, attr, None) or []:

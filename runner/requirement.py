@@ -43,15 +43,18 @@ _FITTING_SETTER = {
 
 
 class RunRequirement:
-    def __init__(self, record: RequirementRecord, function: Function | None = None,
-                 approval_id: str | None = None) -> None:
+    def __init__(
+        self, record: RequirementRecord, function: Function | None = None, approval_id: str | None = None
+    ) -> None:
         self.record = record
         self.function = function
         self.approval_id = approval_id
         self.decision: Decision | None = None
         self.tool_execution = ToolExecution(
-            tool_name=record.tool_name, tool_args=dict(record.tool_args),
-            tool_call_id=record.tool_call_id, member_agent_name=record.member_agent_name,
+            tool_name=record.tool_name,
+            tool_args=dict(record.tool_args),
+            tool_call_id=record.tool_call_id,
+            member_agent_name=record.member_agent_name,
         )
 
     # ------------------------------------------------------------ read side
@@ -114,10 +117,12 @@ class RunRequirement:
 
     @property
     def user_input_schema(self) -> list[UserInputField]:
-        provided = (self.decision.resolution.get("values") if self.decision else None) or \
-            self.record.resolution.get("values") or {}
-        return [UserInputField.from_dict(f | {"value": provided.get(f["name"])})
-                for f in self.record.user_input_schema]
+        provided = (
+            (self.decision.resolution.get("values") if self.decision else None)
+            or self.record.resolution.get("values")
+            or {}
+        )
+        return [UserInputField.from_dict(f | {"value": provided.get(f["name"])}) for f in self.record.user_input_schema]
 
     @property
     def is_resolved(self) -> bool:
@@ -127,13 +132,15 @@ class RunRequirement:
 
     def _check(self, *kinds: RequirementKind, setter: str) -> None:
         if not self.record.is_pending:
-            raise AlreadyDecided(self.id, str(self.record.status),
-                                 self.record.resolved_by_name or self.record.resolved_by,
-                                 self.record.resolved_at)
+            raise AlreadyDecided(
+                self.id,
+                str(self.record.status),
+                self.record.resolved_by_name or self.record.resolved_by,
+                self.record.resolved_at,
+            )
         if self.kind not in kinds:
             raise InvalidDecision(
-                f"{setter} does not fit this requirement: {self.tool_name} needs "
-                f"{_FITTING_SETTER[self.kind]}"
+                f"{setter} does not fit this requirement: {self.tool_name} needs {_FITTING_SETTER[self.kind]}"
             )
 
     def confirm(self, args: dict[str, Any] | None = None) -> None:
@@ -157,8 +164,7 @@ class RunRequirement:
 
     def provide_user_input(self, values: dict[str, Any]) -> None:
         """Supply the missing values; each is checked against its field's type."""
-        self._check(RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT,
-                    setter="provide_user_input()")
+        self._check(RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT, setter="provide_user_input()")
         self.decision = Decision(RequirementStatus.ANSWERED, {"values": self.validate_input(values)})
 
     def validate_input(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +172,7 @@ class RunRequirement:
         unknown = [k for k in values if k not in fields]
         if unknown:
             raise InvalidDecision(f"{unknown[0]!r} is not asked for; expected {', '.join(fields)}", unknown[0])
-        missing = [name for name, f in fields.items()
-                   if f.get("required", True) and values.get(name) in (None, "")]
+        missing = [name for name, f in fields.items() if f.get("required", True) and values.get(name) in (None, "")]
         if missing:
             raise InvalidDecision(f"missing value for {missing[0]!r}", missing[0])
         if self.function is not None and self.kind is RequirementKind.USER_INPUT:

@@ -21,8 +21,14 @@ from storage.errors import InvalidDecision, ToolConfigError
 
 Confirmation = bool | Callable[[dict[str, Any]], bool]
 
-_JSON_TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
-                    "array": "list", "object": "dict"}
+_JSON_TYPE_NAMES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+}
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,23 @@ class UserInputField:
     required: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "field_type": self.field_type, "description": self.description,
-                "value": self.value, "required": self.required}
+        return {
+            "name": self.name,
+            "field_type": self.field_type,
+            "description": self.description,
+            "value": self.value,
+            "required": self.required,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UserInputField:
-        return cls(name=data["name"], field_type=data.get("field_type", "str"),
-                   description=data.get("description"), value=data.get("value"),
-                   required=data.get("required", True))
+        return cls(
+            name=data["name"],
+            field_type=data.get("field_type", "str"),
+            description=data.get("description"),
+            value=data.get("value"),
+            required=data.get("required", True),
+        )
 
 
 def _doc_parts(func: Callable[..., Any]) -> tuple[str, dict[str, str]]:
@@ -72,7 +87,7 @@ def _arguments_model(func: Callable[..., Any], name: str) -> type[BaseModel]:
         annotation = Any if param.annotation is inspect.Parameter.empty else param.annotation
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, default)
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
     )
     return model
@@ -135,7 +150,9 @@ class Function:
         props = set(self.parameters.get("properties", {}))
         confirm = self.requires_confirmation is not False
         if not (isinstance(self.requires_confirmation, bool) or callable(self.requires_confirmation)):
-            raise ToolConfigError(f"{self.name}: requires_confirmation must be a bool or a predicate over the arguments")
+            raise ToolConfigError(
+                f"{self.name}: requires_confirmation must be a bool or a predicate over the arguments"
+            )
         if confirm and self.external_execution:
             raise ToolConfigError(
                 f"{self.name}: requires_confirmation and external_execution contradict each other "
@@ -150,7 +167,9 @@ class Function:
             )
         unknown = [f for f in self.user_input_fields if f not in props]
         if unknown:
-            raise ToolConfigError(f"{self.name}: user_input_fields {unknown} are not parameters of the tool ({sorted(props)})")
+            raise ToolConfigError(
+                f"{self.name}: user_input_fields {unknown} are not parameters of the tool ({sorted(props)})"
+            )
         if self.requires_user_input and not self.user_input_fields:
             self.user_input_fields = sorted(props)
         unknown_sensitive = [f for f in self.sensitive_fields if f not in props]
@@ -199,8 +218,10 @@ class Function:
         if hidden:
             params["properties"] = {k: v for k, v in params.get("properties", {}).items() if k not in hidden}
             params["required"] = [r for r in params.get("required", []) if r not in hidden]
-        return {"type": "function",
-                "function": {"name": self.name, "description": self.description, "parameters": params}}
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": params},
+        }
 
     def input_fields(self, provided: dict[str, Any] | None = None) -> list[UserInputField]:
         props = self.parameters.get("properties", {})
@@ -209,10 +230,17 @@ class Function:
         for name in self.user_input_fields:
             prop = props.get(name, {})
             json_type = prop.get("type") or next(
-                (p.get("type") for p in prop.get("anyOf", []) if p.get("type") != "null"), "string")
-            out.append(UserInputField(name=name, field_type=_JSON_TYPE_NAMES.get(json_type, "str"),
-                                      description=prop.get("description"),
-                                      value=(provided or {}).get(name), required=name in required))
+                (p.get("type") for p in prop.get("anyOf", []) if p.get("type") != "null"), "string"
+            )
+            out.append(
+                UserInputField(
+                    name=name,
+                    field_type=_JSON_TYPE_NAMES.get(json_type, "str"),
+                    description=prop.get("description"),
+                    value=(provided or {}).get(name),
+                    required=name in required,
+                )
+            )
         return out
 
     # ----------------------------------------------------------- execution
@@ -231,8 +259,7 @@ class Function:
             raise InvalidDecision(f"{self.name} has no parameter {unknown[0]!r}", unknown[0])
         try:
             if partial:
-                return {key: TypeAdapter(fields[key].annotation).validate_python(value)
-                        for key, value in args.items()}
+                return {key: TypeAdapter(fields[key].annotation or Any).validate_python(value) for key, value in args.items()}
             return self._model.model_validate(args).model_dump()
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -320,10 +347,15 @@ def tool(
         if isinstance(target, Function):
             raise ToolConfigError(f"{target.name} is already a tool")
         return Function(
-            target, name=name, description=description,
-            requires_confirmation=requires_confirmation, requires_user_input=requires_user_input,
-            user_input_fields=user_input_fields, external_execution=external_execution,
-            stop_after_tool_call=stop_after_tool_call, sensitive_fields=sensitive_fields,
+            target,
+            name=name,
+            description=description,
+            requires_confirmation=requires_confirmation,
+            requires_user_input=requires_user_input,
+            user_input_fields=user_input_fields,
+            external_execution=external_execution,
+            stop_after_tool_call=stop_after_tool_call,
+            sensitive_fields=sensitive_fields,
         )
 
     if func is not None:
@@ -358,8 +390,9 @@ class Toolkit:
 
     def unknown_names(self, available: Iterable[str]) -> list[str]:
         names = set(available)
-        marked = (self.requires_confirmation_tools + self.external_execution_required_tools
-                  + self.stop_after_tool_call_tools)
+        marked = (
+            self.requires_confirmation_tools + self.external_execution_required_tools + self.stop_after_tool_call_tools
+        )
         return sorted({n for n in marked if n not in names})
 
     def functions(self) -> list[Function]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,17 +153,26 @@ class Database:
 
     # ------------------------------------------------------------------ audit
 
-    def _append(self, conn: Connection, *, action: str, actor: Actor, outcome: str | None = None,
-                run_id: str | None = None, requirement_id: str | None = None,
-                agent_id: str | None = None, tool_name: str | None = None,
-                arguments: Any = None, reason: str | None = None, permalink: str | None = None,
-                details: Any = None) -> AuditEvent:
+    def _append(
+        self,
+        conn: Connection,
+        *,
+        action: str,
+        actor: Actor,
+        outcome: str | None = None,
+        run_id: str | None = None,
+        requirement_id: str | None = None,
+        agent_id: str | None = None,
+        tool_name: str | None = None,
+        arguments: Any = None,
+        reason: str | None = None,
+        permalink: str | None = None,
+        details: Any = None,
+    ) -> AuditEvent:
         if self.is_postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
         last = conn.execute(
-            select(t.audit_events.c.seq, t.audit_events.c.hash)
-            .order_by(t.audit_events.c.seq.desc())
-            .limit(1)
+            select(t.audit_events.c.seq, t.audit_events.c.hash).order_by(t.audit_events.c.seq.desc()).limit(1)
         ).first()
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else chain.GENESIS_HASH
@@ -197,9 +206,16 @@ class Database:
         with self.transaction() as conn:
             return self._append(conn, action=action, actor=actor, **fields)
 
-    def audit_events(self, *, since: datetime | None = None, until: datetime | None = None,
-                     agent_id: str | None = None, actor_id: str | None = None,
-                     run_id: str | None = None, batch: int = 1000) -> Iterator[AuditEvent]:
+    def audit_events(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        agent_id: str | None = None,
+        actor_id: str | None = None,
+        run_id: str | None = None,
+        batch: int = 1000,
+    ) -> Iterator[AuditEvent]:
         """Stream events in chain order, ``batch`` rows at a time (constant memory for exports)."""
         after = 0
         while True:
@@ -224,14 +240,25 @@ class Database:
 
     # ------------------------------------------------------------------- runs
 
-    def create_run(self, *, kind: str, target_id: str, target_name: str, input: str,
-                   state: dict[str, Any], requester: str | None = None,
-                   requester_name: str | None = None, channel: str | None = None,
-                   thread_ts: str | None = None, status: RunStatus = RunStatus.RUNNING,
-                   run_id: str | None = None) -> RunRecord:
+    def create_run(
+        self,
+        *,
+        kind: str,
+        target_id: str,
+        target_name: str,
+        input: str,
+        state: dict[str, Any],
+        requester: str | None = None,
+        requester_name: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        status: RunStatus = RunStatus.RUNNING,
+        run_id: str | None = None,
+    ) -> RunRecord:
         now = self.clock()
-        values = {
-            "id": run_id or new_id(),
+        new_run_id = run_id or new_id()
+        values: dict[str, Any] = {
+            "id": new_run_id,
             "kind": kind,
             "target_id": target_id,
             "target_name": target_name,
@@ -249,10 +276,16 @@ class Database:
         }
         with self.transaction() as conn:
             conn.execute(insert(t.runs).values(**values))
-            self._append(conn, action="run.started", actor=Actor(requester, requester_name),
-                         outcome=str(status), run_id=values["id"], agent_id=target_id,
-                         details={"kind": kind, "input": input, "channel": channel})
-        return self.get_run(values["id"])
+            self._append(
+                conn,
+                action="run.started",
+                actor=Actor(requester, requester_name),
+                outcome=str(status),
+                run_id=new_run_id,
+                agent_id=target_id,
+                details={"kind": kind, "input": input, "channel": channel},
+            )
+        return self.get_run(new_run_id)
 
     def get_run(self, run_id: str) -> RunRecord:
         with self.engine.connect() as conn:
@@ -287,10 +320,19 @@ class Database:
                 raise RunBusy(run_id, row.status)
         return self.get_run(run_id)
 
-    def save_run(self, run_id: str, *, expected_version: int, state: dict[str, Any] | None = None,
-                 status: RunStatus | None = None, content: str | None = None,
-                 error: str | None = None, error_kind: str | None = None,
-                 bump_round: bool = False, audit: dict[str, Any] | None = None) -> RunRecord:
+    def save_run(
+        self,
+        run_id: str,
+        *,
+        expected_version: int,
+        state: dict[str, Any] | None = None,
+        status: RunStatus | None = None,
+        content: str | None = None,
+        error: str | None = None,
+        error_kind: str | None = None,
+        bump_round: bool = False,
+        audit: dict[str, Any] | None = None,
+    ) -> RunRecord:
         """Write the run under its lease; RunBusy when someone else moved it (e.g. a cancel)."""
         values: dict[str, Any] = {"version": expected_version + 1, "updated_at": self.clock()}
         if state is not None:
@@ -306,9 +348,7 @@ class Database:
             values["round"] = t.runs.c.round + 1
         with self.transaction() as conn:
             result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == run_id, t.runs.c.version == expected_version)
-                .values(**values)
+                update(t.runs).where(t.runs.c.id == run_id, t.runs.c.version == expected_version).values(**values)
             )
             if result.rowcount != 1:
                 row = conn.execute(select(t.runs.c.status).where(t.runs.c.id == run_id)).first()
@@ -327,8 +367,12 @@ class Database:
             result = conn.execute(
                 update(t.runs)
                 .where(t.runs.c.id == run_id, t.runs.c.status.in_(live))
-                .values(status=str(RunStatus.CANCELLED), version=t.runs.c.version + 1,
-                        updated_at=now, content=reason or "Cancelled.")
+                .values(
+                    status=str(RunStatus.CANCELLED),
+                    version=t.runs.c.version + 1,
+                    updated_at=now,
+                    content=reason or "Cancelled.",
+                )
             )
             if result.rowcount != 1:
                 row = conn.execute(select(t.runs.c.status).where(t.runs.c.id == run_id)).first()
@@ -337,31 +381,38 @@ class Database:
                 raise RunBusy(run_id, row.status)
             conn.execute(
                 update(t.requirements)
-                .where(t.requirements.c.run_id == run_id,
-                       t.requirements.c.status == str(RequirementStatus.PENDING))
-                .values(status=str(RequirementStatus.CANCELLED), resolved_by=actor.id,
-                        resolved_by_name=actor.name, resolved_at=now)
+                .where(t.requirements.c.run_id == run_id, t.requirements.c.status == str(RequirementStatus.PENDING))
+                .values(
+                    status=str(RequirementStatus.CANCELLED),
+                    resolved_by=actor.id,
+                    resolved_by_name=actor.name,
+                    resolved_at=now,
+                )
             )
             conn.execute(
                 update(t.approvals)
                 .where(t.approvals.c.run_id == run_id, t.approvals.c.status == "pending")
                 .values(status="cancelled", resolved_by=actor.id, resolved_at=now)
             )
-            self._append(conn, action="run.cancelled", actor=actor, outcome="cancelled",
-                         run_id=run_id, reason=reason)
+            self._append(conn, action="run.cancelled", actor=actor, outcome="cancelled", run_id=run_id, reason=reason)
         return self.get_run(run_id)
 
     def set_run_thread(self, run_id: str, channel: str, thread_ts: str) -> None:
         with self.transaction() as conn:
-            conn.execute(update(t.runs).where(t.runs.c.id == run_id)
-                         .values(channel=channel, thread_ts=thread_ts))
+            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(channel=channel, thread_ts=thread_ts))
 
     # ----------------------------------------------------------- requirements
 
-    def create_requirements(self, run_id: str, round: int, specs: Sequence[NewRequirement], *,
-                            requester: str | None, agent_id: str | None = None,
-                            sensitive: dict[str, Sequence[str]] | None = None,
-                            ) -> list[RequirementRecord]:
+    def create_requirements(
+        self,
+        run_id: str,
+        round: int,
+        specs: Sequence[NewRequirement],
+        *,
+        requester: str | None,
+        agent_id: str | None = None,
+        sensitive: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[RequirementRecord]:
         """Create one requirement per spec; a spec whose call_key already exists is returned as is,
         so a worker retrying the same pause never duplicates a card."""
         now = self.clock()
@@ -369,8 +420,9 @@ class Database:
         with self.transaction() as conn:
             for spec in specs:
                 existing = conn.execute(
-                    select(t.requirements.c.id).where(t.requirements.c.run_id == run_id,
-                                                      t.requirements.c.call_key == spec.call_key)
+                    select(t.requirements.c.id).where(
+                        t.requirements.c.run_id == run_id, t.requirements.c.call_key == spec.call_key
+                    )
                 ).first()
                 if existing is not None:
                     ids.append(existing.id)
@@ -379,46 +431,80 @@ class Database:
                 expiry = spec.expires_in_s if spec.expires_in_s is not None else REQUIREMENT_DEFAULT_EXPIRY_S
                 expires_at = now + timedelta(seconds=expiry) if expiry > 0 else None
                 args_hash = digest(spec.tool_args)
-                conn.execute(insert(t.requirements).values(
-                    id=req_id, run_id=run_id, round=round, call_key=spec.call_key,
-                    tool_call_id=spec.tool_call_id, kind=str(spec.kind), tool_name=spec.tool_name,
-                    tool_args=dumps(spec.tool_args), args_hash=args_hash,
-                    member_agent_name=spec.member_agent_name, approval_type=spec.approval_type,
-                    user_input_schema=dumps(spec.user_input_schema), message=spec.message,
-                    status=str(RequirementStatus.PENDING), resolution="{}", requester=requester,
-                    approvers=dumps(spec.approvers), quorum=spec.quorum, created_at=now,
-                    expires_at=expires_at,
-                ))
+                conn.execute(
+                    insert(t.requirements).values(
+                        id=req_id,
+                        run_id=run_id,
+                        round=round,
+                        call_key=spec.call_key,
+                        tool_call_id=spec.tool_call_id,
+                        kind=str(spec.kind),
+                        tool_name=spec.tool_name,
+                        tool_args=dumps(spec.tool_args),
+                        args_hash=args_hash,
+                        member_agent_name=spec.member_agent_name,
+                        approval_type=spec.approval_type,
+                        user_input_schema=dumps(spec.user_input_schema),
+                        message=spec.message,
+                        status=str(RequirementStatus.PENDING),
+                        resolution="{}",
+                        requester=requester,
+                        approvers=dumps(spec.approvers),
+                        quorum=spec.quorum,
+                        created_at=now,
+                        expires_at=expires_at,
+                    )
+                )
                 if spec.approval_type == "required":
-                    conn.execute(insert(t.approvals).values(
-                        id=new_id(), run_id=run_id, requirement_id=req_id, call_key=spec.call_key,
-                        approval_type="required", agent_id=spec.agent_id or agent_id,
-                        tool_name=spec.tool_name or "", tool_args=dumps(spec.tool_args),
-                        args_hash=args_hash, requester=requester, status="pending",
-                        quorum=spec.quorum, created_at=now, expires_at=expires_at,
-                    ))
+                    conn.execute(
+                        insert(t.approvals).values(
+                            id=new_id(),
+                            run_id=run_id,
+                            requirement_id=req_id,
+                            call_key=spec.call_key,
+                            approval_type="required",
+                            agent_id=spec.agent_id or agent_id,
+                            tool_name=spec.tool_name or "",
+                            tool_args=dumps(spec.tool_args),
+                            args_hash=args_hash,
+                            requester=requester,
+                            status="pending",
+                            quorum=spec.quorum,
+                            created_at=now,
+                            expires_at=expires_at,
+                        )
+                    )
                 hidden = (sensitive or {}).get(spec.tool_name or "", ())
-                self._append(conn, action="requirement.created", actor=Actor(None, spec.member_agent_name or agent_id, ActorKind.AGENT),
-                             outcome=str(spec.kind), run_id=run_id, requirement_id=req_id,
-                             agent_id=agent_id, tool_name=spec.tool_name,
-                             arguments=chain.redact(spec.tool_args, hidden),
-                             reason=spec.message,
-                             details={"approval_type": spec.approval_type, "quorum": spec.quorum,
-                                      "expires_at": iso(expires_at) if expires_at else None})
+                self._append(
+                    conn,
+                    action="requirement.created",
+                    actor=Actor(None, spec.member_agent_name or agent_id, ActorKind.AGENT),
+                    outcome=str(spec.kind),
+                    run_id=run_id,
+                    requirement_id=req_id,
+                    agent_id=agent_id,
+                    tool_name=spec.tool_name,
+                    arguments=chain.redact(spec.tool_args, hidden),
+                    reason=spec.message,
+                    details={
+                        "approval_type": spec.approval_type,
+                        "quorum": spec.quorum,
+                        "expires_at": iso(expires_at) if expires_at else None,
+                    },
+                )
                 ids.append(req_id)
         return [self.get_requirement(i) for i in ids]
 
     def get_requirement(self, requirement_id: str) -> RequirementRecord:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.requirements).where(t.requirements.c.id == requirement_id)
-            ).mappings().first()
+            row = conn.execute(select(t.requirements).where(t.requirements.c.id == requirement_id)).mappings().first()
         if row is None:
             raise NotFound("requirement", requirement_id)
         return RequirementRecord.from_row(row)
 
-    def requirements_for_run(self, run_id: str, *, status: RequirementStatus | None = None,
-                             round: int | None = None) -> list[RequirementRecord]:
+    def requirements_for_run(
+        self, run_id: str, *, status: RequirementStatus | None = None, round: int | None = None
+    ) -> list[RequirementRecord]:
         query = select(t.requirements).where(t.requirements.c.run_id == run_id)
         if status is not None:
             query = query.where(t.requirements.c.status == str(status))
@@ -429,25 +515,37 @@ class Database:
         return [RequirementRecord.from_row(r) for r in rows]
 
     def pending_requirements(self, *, limit: int = 200) -> list[RequirementRecord]:
-        query = (select(t.requirements)
-                 .where(t.requirements.c.status == str(RequirementStatus.PENDING))
-                 .order_by(t.requirements.c.created_at).limit(limit))
+        query = (
+            select(t.requirements)
+            .where(t.requirements.c.status == str(RequirementStatus.PENDING))
+            .order_by(t.requirements.c.created_at)
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             return [RequirementRecord.from_row(r) for r in conn.execute(query).mappings()]
 
     def count_pending(self, run_id: str) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(
-                select(func.count()).select_from(t.requirements)
-                .where(t.requirements.c.run_id == run_id,
-                       t.requirements.c.status == str(RequirementStatus.PENDING))
-            ).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(t.requirements)
+                    .where(t.requirements.c.run_id == run_id, t.requirements.c.status == str(RequirementStatus.PENDING))
+                ).scalar_one()
+            )
 
-    def decide(self, requirement_id: str, status: RequirementStatus, actor: Actor, *,
-               resolution: dict[str, Any] | None = None,
-               expected_status: RequirementStatus = RequirementStatus.PENDING,
-               audit_action: str | None = None, audit_arguments: Any = None,
-               permalink: str | None = None) -> RequirementRecord:
+    def decide(
+        self,
+        requirement_id: str,
+        status: RequirementStatus,
+        actor: Actor,
+        *,
+        resolution: dict[str, Any] | None = None,
+        expected_status: RequirementStatus = RequirementStatus.PENDING,
+        audit_action: str | None = None,
+        audit_arguments: Any = None,
+        permalink: str | None = None,
+    ) -> RequirementRecord:
         """Apply one decision with one conditional UPDATE.
 
         Raises AlreadyDecided when another decision won, RequirementExpired when the deadline has
@@ -460,60 +558,88 @@ class Database:
             resolution["edited_args_hash"] = digest(resolution["edited_args"])
         error: Exception | None = None
         with self.transaction() as conn:
-            row = conn.execute(
-                select(t.requirements).where(t.requirements.c.id == requirement_id)
-            ).mappings().first()
+            row = conn.execute(select(t.requirements).where(t.requirements.c.id == requirement_id)).mappings().first()
             if row is None:
                 raise NotFound("requirement", requirement_id)
             current = RequirementRecord.from_row(row)
-            if (current.status is expected_status is RequirementStatus.PENDING
-                    and status is not RequirementStatus.EXPIRED
-                    and current.expires_at is not None and now >= current.expires_at):
+            if (
+                current.status is expected_status is RequirementStatus.PENDING
+                and status is not RequirementStatus.EXPIRED
+                and current.expires_at is not None
+                and now >= current.expires_at
+            ):
                 self._transition(conn, current, RequirementStatus.EXPIRED, Actor.system(), {}, now)
-                self._append(conn, action="requirement.expired", actor=Actor.system(),
-                             outcome="expired", run_id=current.run_id,
-                             requirement_id=current.id, tool_name=current.tool_name,
-                             details={"attempted_by": actor.id, "attempted": str(status)})
+                self._append(
+                    conn,
+                    action="requirement.expired",
+                    actor=Actor.system(),
+                    outcome="expired",
+                    run_id=current.run_id,
+                    requirement_id=current.id,
+                    tool_name=current.tool_name,
+                    details={"attempted_by": actor.id, "attempted": str(status)},
+                )
                 error = RequirementExpired(current.id, current.expires_at)
-            elif not self._transition(conn, current, status, actor, resolution, now,
-                                      expected_status=expected_status):
+            elif not self._transition(conn, current, status, actor, resolution, now, expected_status=expected_status):
                 latest = self.get_requirement_in(conn, requirement_id)
-                self._append(conn, action="decision.refused", actor=actor,
-                             outcome="already_decided", run_id=current.run_id,
-                             requirement_id=current.id, tool_name=current.tool_name,
-                             reason=f"already {latest.status} by {latest.resolved_by}",
-                             details={"attempted": str(status)})
-                error = AlreadyDecided(current.id, str(latest.status),
-                                       latest.resolved_by_name or latest.resolved_by,
-                                       latest.resolved_at)
+                self._append(
+                    conn,
+                    action="decision.refused",
+                    actor=actor,
+                    outcome="already_decided",
+                    run_id=current.run_id,
+                    requirement_id=current.id,
+                    tool_name=current.tool_name,
+                    reason=f"already {latest.status} by {latest.resolved_by}",
+                    details={"attempted": str(status)},
+                )
+                error = AlreadyDecided(
+                    current.id, str(latest.status), latest.resolved_by_name or latest.resolved_by, latest.resolved_at
+                )
             else:
-                self._append(conn, action=audit_action or f"requirement.{status}", actor=actor,
-                             outcome=str(status), run_id=current.run_id,
-                             requirement_id=current.id, tool_name=current.tool_name,
-                             arguments=audit_arguments, permalink=permalink,
-                             reason=resolution.get("note"),
-                             details={k: v for k, v in resolution.items() if k != "note"} or None)
+                self._append(
+                    conn,
+                    action=audit_action or f"requirement.{status}",
+                    actor=actor,
+                    outcome=str(status),
+                    run_id=current.run_id,
+                    requirement_id=current.id,
+                    tool_name=current.tool_name,
+                    arguments=audit_arguments,
+                    permalink=permalink,
+                    reason=resolution.get("note"),
+                    details={k: v for k, v in resolution.items() if k != "note"} or None,
+                )
         if error is not None:
             raise error
         return self.get_requirement(requirement_id)
 
     @staticmethod
     def get_requirement_in(conn: Connection, requirement_id: str) -> RequirementRecord:
-        row = conn.execute(
-            select(t.requirements).where(t.requirements.c.id == requirement_id)
-        ).mappings().one()
+        row = conn.execute(select(t.requirements).where(t.requirements.c.id == requirement_id)).mappings().one()
         return RequirementRecord.from_row(row)
 
-    def _transition(self, conn: Connection, current: RequirementRecord,
-                    status: RequirementStatus, actor: Actor, resolution: dict[str, Any],
-                    now: datetime, *,
-                    expected_status: RequirementStatus = RequirementStatus.PENDING) -> bool:
+    def _transition(
+        self,
+        conn: Connection,
+        current: RequirementRecord,
+        status: RequirementStatus,
+        actor: Actor,
+        resolution: dict[str, Any],
+        now: datetime,
+        *,
+        expected_status: RequirementStatus = RequirementStatus.PENDING,
+    ) -> bool:
         result = conn.execute(
             update(t.requirements)
-            .where(t.requirements.c.id == current.id,
-                   t.requirements.c.status == str(expected_status))
-            .values(status=str(status), resolution=dumps(resolution), resolved_by=actor.id,
-                    resolved_by_name=actor.name, resolved_at=now)
+            .where(t.requirements.c.id == current.id, t.requirements.c.status == str(expected_status))
+            .values(
+                status=str(status),
+                resolution=dumps(resolution),
+                resolved_by=actor.id,
+                resolved_by_name=actor.name,
+                resolved_at=now,
+            )
         )
         if result.rowcount != 1:
             return False
@@ -522,8 +648,7 @@ class Database:
             conn.execute(
                 update(t.approvals)
                 .where(t.approvals.c.requirement_id == current.id, t.approvals.c.status == "pending")
-                .values(status=approval_status, resolved_by=actor.id, resolved_at=now,
-                        note=resolution.get("note"))
+                .values(status=approval_status, resolved_by=actor.id, resolved_at=now, note=resolution.get("note"))
             )
         return True
 
@@ -536,9 +661,15 @@ class Database:
                 continue
             with self.transaction() as conn:
                 if self._transition(conn, req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
-                    self._append(conn, action="requirement.expired", actor=Actor.system(),
-                                 outcome="expired", run_id=req.run_id, requirement_id=req.id,
-                                 tool_name=req.tool_name)
+                    self._append(
+                        conn,
+                        action="requirement.expired",
+                        actor=Actor.system(),
+                        outcome="expired",
+                        run_id=req.run_id,
+                        requirement_id=req.id,
+                        tool_name=req.tool_name,
+                    )
                     expired.append(req)
         return [self.get_requirement(r.id) for r in expired]
 
@@ -553,21 +684,35 @@ class Database:
 
     def approval_for_requirement(self, requirement_id: str) -> ApprovalRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.approvals).where(t.approvals.c.requirement_id == requirement_id)
-            ).mappings().first()
+            row = (
+                conn.execute(select(t.approvals).where(t.approvals.c.requirement_id == requirement_id))
+                .mappings()
+                .first()
+            )
         return ApprovalRecord.from_row(row) if row else None
 
     def approvals_for_run(self, run_id: str) -> list[ApprovalRecord]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.approvals).where(t.approvals.c.run_id == run_id)
-                                .order_by(t.approvals.c.created_at)).mappings().all()
+            rows = (
+                conn.execute(
+                    select(t.approvals).where(t.approvals.c.run_id == run_id).order_by(t.approvals.c.created_at)
+                )
+                .mappings()
+                .all()
+            )
         return [ApprovalRecord.from_row(r) for r in rows]
 
-    def update_approval(self, approval_id: str, *, expected_status: str = "pending",
-                        status: str, resolved_by: str, resolved_at: int | float | datetime | None = None,
-                        note: str | None = None, resolved_by_name: str | None = None,
-                        ) -> ApprovalRecord | None:
+    def update_approval(
+        self,
+        approval_id: str,
+        *,
+        expected_status: str = "pending",
+        status: str,
+        resolved_by: str,
+        resolved_at: int | float | datetime | None = None,
+        note: str | None = None,
+        resolved_by_name: str | None = None,
+    ) -> ApprovalRecord | None:
         """The seed's resolution call: a conditional UPDATE; None when another decision won.
 
         The linked requirement moves with it in the same transaction, so Slack, the API and
@@ -593,74 +738,149 @@ class Database:
                 .values(status=status, resolved_by=resolved_by, resolved_at=when, note=note)
             )
             if result.rowcount != 1:
-                self._append(conn, action="decision.refused", actor=actor, outcome="already_decided",
-                             run_id=approval.run_id, requirement_id=approval.requirement_id,
-                             tool_name=approval.tool_name, details={"approval_id": approval_id})
+                self._append(
+                    conn,
+                    action="decision.refused",
+                    actor=actor,
+                    outcome="already_decided",
+                    run_id=approval.run_id,
+                    requirement_id=approval.requirement_id,
+                    tool_name=approval.tool_name,
+                    details={"approval_id": approval_id},
+                )
                 won = False
             else:
                 won = True
                 if approval.requirement_id:
                     conn.execute(
                         update(t.requirements)
-                        .where(t.requirements.c.id == approval.requirement_id,
-                               t.requirements.c.status == str(RequirementStatus.PENDING))
-                        .values(status=status, resolved_by=resolved_by,
-                                resolved_by_name=resolved_by_name, resolved_at=when,
-                                resolution=dumps({"note": note} if note else {}))
+                        .where(
+                            t.requirements.c.id == approval.requirement_id,
+                            t.requirements.c.status == str(RequirementStatus.PENDING),
+                        )
+                        .values(
+                            status=status,
+                            resolved_by=resolved_by,
+                            resolved_by_name=resolved_by_name,
+                            resolved_at=when,
+                            resolution=dumps({"note": note} if note else {}),
+                        )
                     )
-                self._append(conn, action=f"approval.{status}", actor=actor, outcome=status,
-                             run_id=approval.run_id, requirement_id=approval.requirement_id,
-                             agent_id=approval.agent_id, tool_name=approval.tool_name,
-                             reason=note, details={"approval_id": approval_id})
+                self._append(
+                    conn,
+                    action=f"approval.{status}",
+                    actor=actor,
+                    outcome=status,
+                    run_id=approval.run_id,
+                    requirement_id=approval.requirement_id,
+                    agent_id=approval.agent_id,
+                    tool_name=approval.tool_name,
+                    reason=note,
+                    details={"approval_id": approval_id},
+                )
         return self.get_approval(approval_id) if won else None
 
-    def record_audit_approval(self, *, run_id: str, call_key: str, agent_id: str | None,
-                              tool_name: str, tool_args: dict[str, Any], requester: str | None,
-                              arguments_for_log: Any) -> ApprovalRecord:
+    def record_audit_approval(
+        self,
+        *,
+        run_id: str,
+        call_key: str,
+        agent_id: str | None,
+        tool_name: str,
+        tool_args: dict[str, Any],
+        requester: str | None,
+        arguments_for_log: Any,
+    ) -> ApprovalRecord:
         """An ``audit`` approval: the tool runs at once, this row is its compliance record."""
         now = self.clock()
         with self.transaction() as conn:
-            existing = conn.execute(select(t.approvals.c.id).where(
-                t.approvals.c.run_id == run_id, t.approvals.c.call_key == call_key)).first()
+            existing = conn.execute(
+                select(t.approvals.c.id).where(t.approvals.c.run_id == run_id, t.approvals.c.call_key == call_key)
+            ).first()
             if existing is not None:
                 approval_id = existing.id
             else:
                 approval_id = new_id()
-                conn.execute(insert(t.approvals).values(
-                    id=approval_id, run_id=run_id, requirement_id=None, call_key=call_key,
-                    approval_type="audit", agent_id=agent_id, tool_name=tool_name,
-                    tool_args=dumps(tool_args), args_hash=digest(tool_args), requester=requester,
-                    status="logged", quorum=0, created_at=now,
-                ))
-                self._append(conn, action="approval.audit_logged", actor=Actor(None, agent_id, ActorKind.AGENT),
-                             outcome="logged", run_id=run_id, agent_id=agent_id,
-                             tool_name=tool_name, arguments=arguments_for_log,
-                             details={"approval_id": approval_id})
+                conn.execute(
+                    insert(t.approvals).values(
+                        id=approval_id,
+                        run_id=run_id,
+                        requirement_id=None,
+                        call_key=call_key,
+                        approval_type="audit",
+                        agent_id=agent_id,
+                        tool_name=tool_name,
+                        tool_args=dumps(tool_args),
+                        args_hash=digest(tool_args),
+                        requester=requester,
+                        status="logged",
+                        quorum=0,
+                        created_at=now,
+                    )
+                )
+                self._append(
+                    conn,
+                    action="approval.audit_logged",
+                    actor=Actor(None, agent_id, ActorKind.AGENT),
+                    outcome="logged",
+                    run_id=run_id,
+                    agent_id=agent_id,
+                    tool_name=tool_name,
+                    arguments=arguments_for_log,
+                    details={"approval_id": approval_id},
+                )
         return self.get_approval(approval_id)
 
-    def list_approvals(self, *, status: str | None = None, agent_id: str | None = None,
-                       tool_name: str | None = None, requester: str | None = None,
-                       since: datetime | None = None, until: datetime | None = None,
-                       limit: int = 50, offset: int = 0) -> list[ApprovalRecord]:
+    def list_approvals(
+        self,
+        *,
+        status: str | None = None,
+        agent_id: str | None = None,
+        tool_name: str | None = None,
+        requester: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[ApprovalRecord]:
         query = self._approval_filter(select(t.approvals), status, agent_id, tool_name, requester, since, until)
         query = query.order_by(t.approvals.c.created_at.desc(), t.approvals.c.id).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [ApprovalRecord.from_row(r) for r in conn.execute(query).mappings()]
 
-    def count_approvals(self, *, status: str | None = None, agent_id: str | None = None,
-                        tool_name: str | None = None, requester: str | None = None,
-                        since: datetime | None = None, until: datetime | None = None) -> int:
-        query = self._approval_filter(select(func.count()).select_from(t.approvals), status,
-                                      agent_id, tool_name, requester, since, until)
+    def count_approvals(
+        self,
+        *,
+        status: str | None = None,
+        agent_id: str | None = None,
+        tool_name: str | None = None,
+        requester: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        query = self._approval_filter(
+            select(func.count()).select_from(t.approvals), status, agent_id, tool_name, requester, since, until
+        )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     @staticmethod
-    def _approval_filter(query: Any, status: str | None, agent_id: str | None, tool_name: str | None,
-                         requester: str | None, since: datetime | None, until: datetime | None) -> Any:
+    def _approval_filter(
+        query: Any,
+        status: str | None,
+        agent_id: str | None,
+        tool_name: str | None,
+        requester: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Any:
         c = t.approvals.c
-        for column, value in ((c.status, status), (c.agent_id, agent_id),
-                              (c.tool_name, tool_name), (c.requester, requester)):
+        for column, value in (
+            (c.status, status),
+            (c.agent_id, agent_id),
+            (c.tool_name, tool_name),
+            (c.requester, requester),
+        ):
             if value is not None:
                 query = query.where(column == value)
         if since is not None:
@@ -674,51 +894,81 @@ class Database:
         with self.transaction() as conn:
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(t.approval_votes).values(
-                        approval_id=approval_id, voter=voter, vote=vote, note=note,
-                        created_at=self.clock()))
+                    conn.execute(
+                        insert(t.approval_votes).values(
+                            approval_id=approval_id, voter=voter, vote=vote, note=note, created_at=self.clock()
+                        )
+                    )
             except IntegrityError:
                 pass
-            return int(conn.execute(
-                select(func.count()).select_from(t.approval_votes)
-                .where(t.approval_votes.c.approval_id == approval_id,
-                       t.approval_votes.c.vote == "approve")
-            ).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(t.approval_votes)
+                    .where(t.approval_votes.c.approval_id == approval_id, t.approval_votes.c.vote == "approve")
+                ).scalar_one()
+            )
 
     def votes(self, approval_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.approval_votes).where(t.approval_votes.c.approval_id == approval_id)
-                                .order_by(t.approval_votes.c.id)).mappings().all()
+            rows = (
+                conn.execute(
+                    select(t.approval_votes)
+                    .where(t.approval_votes.c.approval_id == approval_id)
+                    .order_by(t.approval_votes.c.id)
+                )
+                .mappings()
+                .all()
+            )
         return [dict(r) for r in rows]
 
     # ------------------------------------------------------------- executions
 
-    def claim_execution(self, run_id: str, call_key: str, *, tool_name: str, args_hash: str,
-                        requirement_id: str | None = None) -> ExecutionClaim:
+    def claim_execution(
+        self, run_id: str, call_key: str, *, tool_name: str, args_hash: str, requirement_id: str | None = None
+    ) -> ExecutionClaim:
         """Write the claim row before a tool runs; the unique key makes a second run impossible."""
         try:
             with self.transaction() as conn:
-                conn.execute(insert(t.tool_executions).values(
-                    run_id=run_id, call_key=call_key, tool_name=tool_name, args_hash=args_hash,
-                    requirement_id=requirement_id, status="started", worker=self._worker,
-                    started_at=self.clock()))
+                conn.execute(
+                    insert(t.tool_executions).values(
+                        run_id=run_id,
+                        call_key=call_key,
+                        tool_name=tool_name,
+                        args_hash=args_hash,
+                        requirement_id=requirement_id,
+                        status="started",
+                        worker=self._worker,
+                        started_at=self.clock(),
+                    )
+                )
             return ExecutionClaim("claimed")
         except IntegrityError:
             with self.engine.connect() as conn:
-                row = conn.execute(select(t.tool_executions).where(
-                    t.tool_executions.c.run_id == run_id,
-                    t.tool_executions.c.call_key == call_key)).mappings().one()
+                row = (
+                    conn.execute(
+                        select(t.tool_executions).where(
+                            t.tool_executions.c.run_id == run_id, t.tool_executions.c.call_key == call_key
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
             if row["status"] == "started":
                 return ExecutionClaim("in_doubt")
             return ExecutionClaim("done", row["result"])
 
-    def finish_execution(self, run_id: str, call_key: str, *, status: str, result: str,
-                         audit: dict[str, Any] | None = None) -> None:
+    def finish_execution(
+        self, run_id: str, call_key: str, *, status: str, result: str, audit: dict[str, Any] | None = None
+    ) -> None:
         with self.transaction() as conn:
             conn.execute(
                 update(t.tool_executions)
-                .where(t.tool_executions.c.run_id == run_id, t.tool_executions.c.call_key == call_key,
-                       t.tool_executions.c.status == "started")
+                .where(
+                    t.tool_executions.c.run_id == run_id,
+                    t.tool_executions.c.call_key == call_key,
+                    t.tool_executions.c.status == "started",
+                )
                 .values(status=status, result=result, finished_at=self.clock())
             )
             if audit:
@@ -726,8 +976,15 @@ class Database:
 
     def executions_for_run(self, run_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.tool_executions).where(t.tool_executions.c.run_id == run_id)
-                                .order_by(t.tool_executions.c.id)).mappings().all()
+            rows = (
+                conn.execute(
+                    select(t.tool_executions)
+                    .where(t.tool_executions.c.run_id == run_id)
+                    .order_by(t.tool_executions.c.id)
+                )
+                .mappings()
+                .all()
+            )
         return [dict(r) for r in rows]
 
     # ---------------------------------------------------------- slack surface
@@ -735,15 +992,22 @@ class Database:
     def add_slack_message(self, message: SlackMessage) -> None:
         try:
             with self.transaction() as conn:
-                conn.execute(insert(t.slack_messages).values(
-                    run_id=message.run_id, requirement_id=message.requirement_id,
-                    purpose=message.purpose, channel=message.channel, ts=message.ts,
-                    created_at=self.clock()))
+                conn.execute(
+                    insert(t.slack_messages).values(
+                        run_id=message.run_id,
+                        requirement_id=message.requirement_id,
+                        purpose=message.purpose,
+                        channel=message.channel,
+                        ts=message.ts,
+                        created_at=self.clock(),
+                    )
+                )
         except IntegrityError:
             pass
 
-    def slack_messages(self, *, run_id: str | None = None, requirement_id: str | None = None,
-                       purpose: str | None = None) -> list[SlackMessage]:
+    def slack_messages(
+        self, *, run_id: str | None = None, requirement_id: str | None = None, purpose: str | None = None
+    ) -> list[SlackMessage]:
         query = select(t.slack_messages)
         if run_id is not None:
             query = query.where(t.slack_messages.c.run_id == run_id)
@@ -753,13 +1017,15 @@ class Database:
             query = query.where(t.slack_messages.c.purpose == purpose)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(t.slack_messages.c.id)).mappings().all()
-        return [SlackMessage(r["run_id"], r["requirement_id"], r["purpose"], r["channel"], r["ts"])
-                for r in rows]
+        return [SlackMessage(r["run_id"], r["requirement_id"], r["purpose"], r["channel"], r["ts"]) for r in rows]
 
     def run_for_thread(self, channel: str, thread_ts: str) -> RunRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.runs).where(t.runs.c.channel == channel,
-                                                    t.runs.c.thread_ts == thread_ts)).mappings().first()
+            row = (
+                conn.execute(select(t.runs).where(t.runs.c.channel == channel, t.runs.c.thread_ts == thread_ts))
+                .mappings()
+                .first()
+            )
         return RunRecord.from_row(row) if row else None
 
     def first_time_seen(self, event_id: str) -> bool:

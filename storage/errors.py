@@ -109,9 +109,7 @@ class BindingMismatch(SignoffError):
     """The approved arguments no longer match the tool call about to run."""
 
     def __init__(self, requirement_id: str) -> None:
-        super().__init__(
-            f"requirement {requirement_id}: the arguments about to run differ from the approved ones"
-        )
+        super().__init__(f"requirement {requirement_id}: the arguments about to run differ from the approved ones")
         self.requirement_id = requirement_id
 
 

@@ -82,7 +82,7 @@ class RunRecord:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
+    def from_row(cls, row: Mapping[Any, Any]) -> RunRecord:
         values = dict(row)
         values["status"] = RunStatus(values["status"])
         values["state"] = loads(values["state"], {})
@@ -122,7 +122,7 @@ class RequirementRecord:
     expires_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> RequirementRecord:
+    def from_row(cls, row: Mapping[Any, Any]) -> RequirementRecord:
         values = dict(row)
         values["kind"] = RequirementKind(values["kind"])
         values["status"] = RequirementStatus(values["status"])
@@ -160,7 +160,7 @@ class ApprovalRecord:
     expires_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ApprovalRecord:
+    def from_row(cls, row: Mapping[Any, Any]) -> ApprovalRecord:
         values = dict(row)
         values["tool_args"] = loads(values["tool_args"], {})
         for key in ("resolved_at", "created_at", "expires_at"):
@@ -202,7 +202,7 @@ class AuditEvent:
     hash: str
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> AuditEvent:
+    def from_row(cls, row: Mapping[Any, Any]) -> AuditEvent:
         values = dict(row)
         values["arguments"] = loads(values["arguments"])
         values["details"] = loads(values["details"])
