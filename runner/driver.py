@@ -202,29 +202,14 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
         yield _fail(target, runtime, run.id, scope, state, f"{type(exc).__name__}: {exc}", "internal")
         return
     if isinstance(outcome, Paused):
-        current = db.get_run(run.id)
-        if outcome.new:
-            db.create_requirements(
-                run.id,
-                current.round + 1,
-                outcome.new,
-                requester=run.requester,
-                agent_id=target.id,
-                sensitive=target.sensitive_fields(),
-            )
-        paused = db.save_run(
+        paused = db.pause_run(
             run.id,
             expected_version=scope.version,
             state=state,
-            status=RunStatus.PAUSED,
-            bump_round=bool(outcome.new),
-            audit={
-                "action": "run.paused",
-                "actor": Actor.system(),
-                "outcome": "paused",
-                "agent_id": target.id,
-                "details": {"new_requirements": len(outcome.new)},
-            },
+            specs=outcome.new,
+            requester=run.requester,
+            agent_id=target.id,
+            sensitive=target.sensitive_fields(),
         )
         output = output_of(target, runtime, paused)
         dispatch(runtime.listeners, "on_paused", paused, [r.record for r in output.requirements if r.record.is_pending])

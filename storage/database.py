@@ -415,85 +415,146 @@ class Database:
     ) -> list[RequirementRecord]:
         """Create one requirement per spec; a spec whose call_key already exists is returned as is,
         so a worker retrying the same pause never duplicates a card."""
+        with self.transaction() as conn:
+            ids = self._insert_requirements(
+                conn, run_id, round, specs, requester=requester, agent_id=agent_id, sensitive=sensitive
+            )
+        return [self.get_requirement(i) for i in ids]
+
+    def pause_run(
+        self,
+        run_id: str,
+        *,
+        expected_version: int,
+        state: dict[str, Any],
+        specs: Sequence[NewRequirement],
+        requester: str | None,
+        agent_id: str | None = None,
+        sensitive: Mapping[str, Sequence[str]] | None = None,
+    ) -> RunRecord:
+        """Create the new requirements and mark the run paused in one transaction, under the lease:
+        requirement rows exist if and only if the pause happened."""
+        with self.transaction() as conn:
+            row = conn.execute(select(t.runs.c.round, t.runs.c.status).where(t.runs.c.id == run_id)).first()
+            if row is None:
+                raise NotFound("run", run_id)
+            result = conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id, t.runs.c.version == expected_version)
+                .values(
+                    version=expected_version + 1,
+                    updated_at=self.clock(),
+                    state=dumps(state),
+                    status=str(RunStatus.PAUSED),
+                    round=t.runs.c.round + (1 if specs else 0),
+                )
+            )
+            if result.rowcount != 1:
+                raise RunBusy(run_id, row.status)
+            if specs:
+                self._insert_requirements(
+                    conn, run_id, row.round + 1, specs, requester=requester, agent_id=agent_id, sensitive=sensitive
+                )
+            self._append(
+                conn,
+                action="run.paused",
+                actor=Actor.system(),
+                outcome="paused",
+                run_id=run_id,
+                agent_id=agent_id,
+                details={"new_requirements": len(specs)},
+            )
+        return self.get_run(run_id)
+
+    def _insert_requirements(
+        self,
+        conn: Connection,
+        run_id: str,
+        round: int,
+        specs: Sequence[NewRequirement],
+        *,
+        requester: str | None,
+        agent_id: str | None = None,
+        sensitive: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[str]:
         now = self.clock()
         ids: list[str] = []
-        with self.transaction() as conn:
-            for spec in specs:
-                existing = conn.execute(
-                    select(t.requirements.c.id).where(
-                        t.requirements.c.run_id == run_id, t.requirements.c.call_key == spec.call_key
-                    )
-                ).first()
-                if existing is not None:
-                    ids.append(existing.id)
-                    continue
-                req_id = new_id()
-                expiry = spec.expires_in_s if spec.expires_in_s is not None else REQUIREMENT_DEFAULT_EXPIRY_S
-                expires_at = now + timedelta(seconds=expiry) if expiry > 0 else None
-                args_hash = digest(spec.tool_args)
+        for spec in specs:
+            existing = conn.execute(
+                select(t.requirements.c.id).where(
+                    t.requirements.c.run_id == run_id, t.requirements.c.call_key == spec.call_key
+                )
+            ).first()
+            if existing is not None:
+                ids.append(existing.id)
+                continue
+            req_id = new_id()
+            expiry = spec.expires_in_s if spec.expires_in_s is not None else REQUIREMENT_DEFAULT_EXPIRY_S
+            expires_at = now + timedelta(seconds=expiry) if expiry > 0 else None
+            args_hash = digest(spec.tool_args)
+            conn.execute(
+                insert(t.requirements).values(
+                    id=req_id,
+                    run_id=run_id,
+                    round=round,
+                    call_key=spec.call_key,
+                    tool_call_id=spec.tool_call_id,
+                    kind=str(spec.kind),
+                    tool_name=spec.tool_name,
+                    tool_args=dumps(spec.tool_args),
+                    args_hash=args_hash,
+                    member_agent_name=spec.member_agent_name,
+                    approval_type=spec.approval_type,
+                    user_input_schema=dumps(spec.user_input_schema),
+                    message=spec.message,
+                    status=str(RequirementStatus.PENDING),
+                    resolution="{}",
+                    requester=requester,
+                    approvers=dumps(spec.approvers),
+                    quorum=spec.quorum,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            if spec.approval_type == "required":
                 conn.execute(
-                    insert(t.requirements).values(
-                        id=req_id,
+                    insert(t.approvals).values(
+                        id=new_id(),
                         run_id=run_id,
-                        round=round,
+                        requirement_id=req_id,
                         call_key=spec.call_key,
-                        tool_call_id=spec.tool_call_id,
-                        kind=str(spec.kind),
-                        tool_name=spec.tool_name,
+                        approval_type="required",
+                        agent_id=spec.agent_id or agent_id,
+                        tool_name=spec.tool_name or "",
                         tool_args=dumps(spec.tool_args),
                         args_hash=args_hash,
-                        member_agent_name=spec.member_agent_name,
-                        approval_type=spec.approval_type,
-                        user_input_schema=dumps(spec.user_input_schema),
-                        message=spec.message,
-                        status=str(RequirementStatus.PENDING),
-                        resolution="{}",
                         requester=requester,
-                        approvers=dumps(spec.approvers),
+                        status="pending",
                         quorum=spec.quorum,
                         created_at=now,
                         expires_at=expires_at,
                     )
                 )
-                if spec.approval_type == "required":
-                    conn.execute(
-                        insert(t.approvals).values(
-                            id=new_id(),
-                            run_id=run_id,
-                            requirement_id=req_id,
-                            call_key=spec.call_key,
-                            approval_type="required",
-                            agent_id=spec.agent_id or agent_id,
-                            tool_name=spec.tool_name or "",
-                            tool_args=dumps(spec.tool_args),
-                            args_hash=args_hash,
-                            requester=requester,
-                            status="pending",
-                            quorum=spec.quorum,
-                            created_at=now,
-                            expires_at=expires_at,
-                        )
-                    )
-                hidden = (sensitive or {}).get(spec.tool_name or "", ())
-                self._append(
-                    conn,
-                    action="requirement.created",
-                    actor=Actor(None, spec.member_agent_name or agent_id, ActorKind.AGENT),
-                    outcome=str(spec.kind),
-                    run_id=run_id,
-                    requirement_id=req_id,
-                    agent_id=agent_id,
-                    tool_name=spec.tool_name,
-                    arguments=chain.redact(spec.tool_args, hidden),
-                    reason=spec.message,
-                    details={
-                        "approval_type": spec.approval_type,
-                        "quorum": spec.quorum,
-                        "expires_at": iso(expires_at) if expires_at else None,
-                    },
-                )
-                ids.append(req_id)
-        return [self.get_requirement(i) for i in ids]
+            hidden = (sensitive or {}).get(spec.tool_name or "", ())
+            self._append(
+                conn,
+                action="requirement.created",
+                actor=Actor(None, spec.member_agent_name or agent_id, ActorKind.AGENT),
+                outcome=str(spec.kind),
+                run_id=run_id,
+                requirement_id=req_id,
+                agent_id=agent_id,
+                tool_name=spec.tool_name,
+                arguments=chain.redact(spec.tool_args, hidden),
+                reason=spec.message,
+                details={
+                    "approval_type": spec.approval_type,
+                    "quorum": spec.quorum,
+                    "expires_at": iso(expires_at) if expires_at else None,
+                },
+            )
+            ids.append(req_id)
+        return ids
 
     def get_requirement(self, requirement_id: str) -> RequirementRecord:
         with self.engine.connect() as conn:
