@@ -43,3 +43,8 @@ def enqueue_continue(queue: Queue, run_id: str, round: int) -> Job | None:
 
 def enqueue_retry(queue: Queue, run_id: str, attempt: int) -> Job | None:
     return _enqueue(queue, "runner.jobs.retry_run", f"retry-{run_id}-{attempt}", run_id)
+
+
+def enqueue_recover(queue: Queue, run_id: str, version: int) -> Job | None:
+    """A continue for a run found stuck at ``version``: one job per stuck state, however many passes see it."""
+    return _enqueue(queue, "runner.jobs.continue_run", f"recover-{run_id}-{version}", run_id, -1)

@@ -397,6 +397,47 @@ class Database:
             self._append(conn, action="run.cancelled", actor=actor, outcome="cancelled", run_id=run_id, reason=reason)
         return self.get_run(run_id)
 
+    def stuck_runs(self, *, queued_before: datetime, running_before: datetime) -> list[RunRecord]:
+        """Runs that need recovery: queued with no start, paused with nothing pending, or running
+        with no write for longer than any job may live."""
+        pending = (
+            select(t.requirements.c.id)
+            .where(t.requirements.c.run_id == t.runs.c.id, t.requirements.c.status == str(RequirementStatus.PENDING))
+            .exists()
+        )
+        query = select(t.runs).where(
+            (t.runs.c.status == str(RunStatus.QUEUED)) & (t.runs.c.created_at < queued_before)
+            | (t.runs.c.status == str(RunStatus.PAUSED)) & ~pending
+            | (t.runs.c.status == str(RunStatus.RUNNING)) & (t.runs.c.updated_at < running_before)
+        )
+        with self.engine.connect() as conn:
+            return [RunRecord.from_row(r) for r in conn.execute(query.order_by(t.runs.c.updated_at)).mappings()]
+
+    def release_stale_run(self, run_id: str, *, expected_version: int) -> RunRecord | None:
+        """Take a dead worker's lease: running -> paused at the version we saw, so a continue job
+        resumes from the last checkpoint. None when the run moved meanwhile (the worker was alive)."""
+        with self.transaction() as conn:
+            result = conn.execute(
+                update(t.runs)
+                .where(
+                    t.runs.c.id == run_id,
+                    t.runs.c.version == expected_version,
+                    t.runs.c.status == str(RunStatus.RUNNING),
+                )
+                .values(status=str(RunStatus.PAUSED), version=expected_version + 1, updated_at=self.clock())
+            )
+            if result.rowcount != 1:
+                return None
+            self._append(
+                conn,
+                action="run.recovered",
+                actor=Actor.system(),
+                outcome="released",
+                run_id=run_id,
+                reason="its worker stopped writing; resuming from the last checkpoint",
+            )
+        return self.get_run(run_id)
+
     def set_run_thread(self, run_id: str, channel: str, thread_ts: str) -> None:
         with self.transaction() as conn:
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(channel=channel, thread_ts=thread_ts))

@@ -38,3 +38,12 @@ MCP_CONNECT_TIMEOUT_S = 20.0
 
 MAX_MODEL_TURNS = 30
 """A run that has called the model this many times without finishing is failed, not left looping."""
+
+STALE_RUN_AFTER_S = JOB_TIMEOUT_S + 60
+"""A run still ``running`` this long after its last write has lost its worker; recovery takes it over."""
+
+QUEUED_GRACE_S = 60
+"""A run still ``queued`` this long after creation lost its start job (Redis loss); recovery re-enqueues it."""
+
+RECOVERY_INTERVAL_S = 30
+"""How often a worker looks for runs whose job was lost, whose worker died, or whose requirements expired."""
