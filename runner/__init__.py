@@ -19,11 +19,14 @@ from runner.events import (
 from runner.listener import RunListener
 from runner.output import RunOutput, RunResponse
 from runner.requirement import RunRequirement, ToolExecution
+from runner.team import Team
 from runner.tools import Function, Toolkit, UserInputField, tool
+from runner.workflow import OnReject, Step, Workflow, WorkflowRunOutput
 
 __all__ = [
     "Agent",
     "Function",
+    "OnReject",
     "RunCompleted",
     "RunContent",
     "RunContinued",
@@ -35,11 +38,15 @@ __all__ = [
     "RunRequirement",
     "RunResponse",
     "RunStarted",
+    "Step",
+    "Team",
     "ToolCallCompleted",
     "ToolCallStarted",
     "ToolExecution",
     "Toolkit",
     "UserInputField",
+    "Workflow",
+    "WorkflowRunOutput",
     "approval",
     "tool",
 ]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from runner.events import RunCompleted, RunContinued, RunError, RunEvent, RunPaused, RunStarted
 from runner.listener import dispatch
-from runner.loop import Completed, Paused, Scope, Steps
+from runner.loop import Cancelled, Completed, Paused, Scope, Steps
 from runner.output import RunOutput, build_output
 from runner.requirement import RunRequirement
 from runner.runtime import Runtime
@@ -214,6 +214,21 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
         output = output_of(target, runtime, paused)
         dispatch(runtime.listeners, "on_paused", paused, [r.record for r in output.requirements if r.record.is_pending])
         yield RunPaused(run.id, requirements=output.requirements, output=output)
+        return
+    if isinstance(outcome, Cancelled):
+        # A workflow checkpoint turned down with on_reject="cancel": the person who refused
+        # ended the run, so it is cancelled (not completed), and listeners hear on_cancelled.
+        cancelled = db.save_run(
+            run.id,
+            expected_version=scope.version,
+            state=state,
+            status=RunStatus.CANCELLED,
+            content=outcome.content or "",
+            audit={"action": "run.cancelled", "actor": outcome.by or Actor.system(), "outcome": "cancelled",
+                   "agent_id": target.id, "reason": outcome.content},
+        )
+        dispatch(runtime.listeners, "on_cancelled", cancelled)
+        yield RunCompleted(run.id, content=cancelled.content, output=output_of(target, runtime, cancelled))
         return
     assert isinstance(outcome, Completed)
     done = db.save_run(

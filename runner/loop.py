@@ -23,7 +23,7 @@ from runner.tools import Function, render_result
 from storage import audit as audit_chain
 from storage.codec import digest
 from storage.database import Database
-from storage.errors import ModelError
+from storage.errors import InvalidDecision, ModelError
 from storage.records import (
     Actor,
     ActorKind,
@@ -61,6 +61,13 @@ class Paused:
 @dataclass
 class Completed:
     content: str | None
+
+
+@dataclass
+class Cancelled(Completed):
+    """The run ends ``cancelled`` (a workflow checkpoint turned down with on_reject="cancel")."""
+
+    by: Actor | None = None
 
 
 Outcome = Paused | Completed
@@ -150,13 +157,15 @@ class AgentLoop:
                     "too_many_turns", f"{self.agent.name} called the model {MAX_MODEL_TURNS} times without finishing"
                 )
             response = yield from self._model_turn()
+            for call in response.tool_calls:
+                # Malformed arguments fail the run, state kept. Checked before the turn is recorded:
+                # a saved tool_calls message without tool answers is refused by OpenAI on retry.
+                call.parsed_arguments()
             self.state["turn"] += 1
             self.state["messages"].append(response.to_message())
             if not response.tool_calls:
                 self.scope.checkpoint(self.root_state)
                 return Completed(response.content)
-            for call in response.tool_calls:
-                call.parsed_arguments()  # malformed arguments fail the run, state kept
             self.state["pending"] = [
                 {
                     "key": f"{self.prefix}t{self.state['turn']}:{c.id}",
@@ -201,6 +210,13 @@ class AgentLoop:
                 self.state["results"][key] = (
                     f"Error: there is no tool named {call['name']!r}; available: {', '.join(self.agent.tool_names())}"
                 )
+                continue
+            try:
+                # The model's arguments meet the tool's signature before anyone is asked or anything
+                # runs; user-input fields are the human's to fill, so only what was sent is checked.
+                args = fn.validate(args, partial=bool(fn.user_input_fields))
+            except InvalidDecision as exc:
+                self.state["results"][key] = f"Error: invalid arguments for {fn.name}: {exc.message}. Fix and retry."
                 continue
             member_agent = getattr(fn, "member", None)
             if member_agent is not None:
@@ -249,7 +265,10 @@ class AgentLoop:
         self.state["results"] = {}
         self.scope.checkpoint(self.root_state)
         if stop_after:
-            return Completed("\n".join(results))
+            content = "\n".join(results)
+            if self.scope.stream and content:
+                yield RunContent(self.scope.run_id, content=content)  # a streamed answer is streamed, whatever its source
+            return Completed(content)
         return None
 
     def _requirement_for(self, key: str, call_id: str, fn: Function, args: dict[str, Any], step: str) -> NewRequirement:

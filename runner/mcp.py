@@ -407,7 +407,8 @@ def _usable_stderr() -> TextIO:
         sys.stderr.fileno()
         return sys.stderr
     except (AttributeError, OSError, ValueError):
-        return open(os.devnull, "w")  # noqa: SIM115 - lives as long as the server process
+        # Kept open for as long as the server process writes to it.
+        return open(os.devnull, "w")
 
 
 _open_toolkits: weakref.WeakSet[MCPTools] = weakref.WeakSet()

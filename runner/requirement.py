@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from runner.tools import Function, UserInputField
 from storage.errors import AlreadyDecided, InvalidDecision
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus
@@ -177,6 +179,9 @@ class RunRequirement:
             raise InvalidDecision(f"missing value for {missing[0]!r}", missing[0])
         if self.function is not None and self.kind is RequirementKind.USER_INPUT:
             return self.function.validate(dict(values), partial=True)
+        if self.kind is RequirementKind.STEP_USER_INPUT:
+            # A workflow step has no signature: its schema's field_type is the check.
+            return {name: _coerce(name, value, fields[name].get("field_type", "str")) for name, value in values.items()}
         return dict(values)
 
     def set_external_execution_result(self, result: Any) -> None:
@@ -189,3 +194,17 @@ class RunRequirement:
 
     def __repr__(self) -> str:
         return f"<RunRequirement {self.kind.value} {self.tool_name} {self.status.value}>"
+
+
+_FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+
+
+def _coerce(name: str, value: Any, field_type: str) -> Any:
+    """Check a step input against its ``field_type`` ("3" is a fine int from a Slack modal)."""
+    wanted = _FIELD_TYPES.get(field_type)
+    if wanted is None or value is None:
+        return value
+    try:
+        return TypeAdapter(wanted).validate_python(value)
+    except ValidationError as exc:
+        raise InvalidDecision(f"{name}: {exc.errors()[0].get('msg')}", name) from exc

@@ -257,15 +257,20 @@ class Function:
         unknown = [k for k in args if k not in fields]
         if unknown:
             raise InvalidDecision(f"{self.name} has no parameter {unknown[0]!r}", unknown[0])
+        if partial:
+            # One adapter per value, so the error names the field even when several are given.
+            out: dict[str, Any] = {}
+            for key, value in args.items():
+                try:
+                    out[key] = TypeAdapter(fields[key].annotation or Any).validate_python(value)
+                except ValidationError as exc:
+                    raise InvalidDecision(f"{self.name}: {key}: {exc.errors()[0].get('msg')}", key) from exc
+            return out
         try:
-            if partial:
-                return {key: TypeAdapter(fields[key].annotation or Any).validate_python(value) for key, value in args.items()}
             return self._model.model_validate(args).model_dump()
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or None
-            if partial and len(args) == 1:
-                where = next(iter(args))
             raise InvalidDecision(f"{self.name}: {where or 'arguments'}: {first.get('msg')}", where) from exc
 
     def execute(self, args: dict[str, Any]) -> str:

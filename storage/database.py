@@ -834,6 +834,27 @@ class Database:
             if row is None:
                 raise NotFound("approval", approval_id)
             approval = ApprovalRecord.from_row(row)
+            if approval.requirement_id:
+                # Lock in the order decide() and cancel_run() use (requirement, then approval):
+                # the other order deadlocks on PostgreSQL when a click and this call race.
+                conn.execute(
+                    select(t.requirements.c.id)
+                    .where(t.requirements.c.id == approval.requirement_id)
+                    .with_for_update()
+                )
+            now = self.clock()
+            if (approval.requirement_id and expected_status == "pending"
+                    and approval.expires_at is not None and now >= approval.expires_at):
+                # Past its deadline the approval expires (its own outcome, as in decide()); the
+                # late resolution does not win, whether or not the reconciler has run yet.
+                current_req = self.get_requirement_in(conn, approval.requirement_id)
+                if self._transition(conn, current_req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
+                    self._append(conn, action="requirement.expired", actor=Actor.system(), outcome="expired",
+                                 run_id=approval.run_id, requirement_id=approval.requirement_id,
+                                 tool_name=approval.tool_name,
+                                 details={"attempted_by": resolved_by, "attempted": status,
+                                          "approval_id": approval_id})
+                    return None
             result = conn.execute(
                 update(t.approvals)
                 .where(t.approvals.c.id == approval_id, t.approvals.c.status == expected_status)

@@ -86,7 +86,7 @@ def clocked(db: Database) -> Iterator[tuple[Database, list[datetime]]]:
 
 def test_migrations_create_the_tables_and_alembic_head_is_current(db: Database) -> None:
     names = set(inspect(db.engine).get_table_names())
-    assert TABLES <= names, f"missing tables: {TABLES - names}"
+    assert names >= TABLES, f"missing tables: {TABLES - names}"
     head = ScriptDirectory.from_config(alembic_config(db.engine)).get_current_head()
     assert head is not None
     assert current(db.engine) == head
@@ -254,6 +254,23 @@ def test_update_approval_rejected_with_note_moves_requirement(db: Database) -> N
     moved = db.get_requirement(req.id)
     assert moved.status is RequirementStatus.REJECTED
     assert moved.resolution.get("note") == "over the limit"
+
+
+def test_update_approval_after_the_deadline_expires_it(db: Database,
+                                                       clocked: tuple[Database, list[datetime]]) -> None:
+    """The seed's resolution path must not approve what has expired (its pitfall: approvals never expire)."""
+    cdb, now = clocked
+    run = make_run(cdb)
+    req = make_requirement(cdb, run.id, approval_type="required", expires_in_s=60)
+    approval = cdb.approval_for_requirement(req.id)
+    assert approval is not None and approval.expires_at == now[0] + timedelta(seconds=60)
+    now[0] += timedelta(seconds=61)
+    late = cdb.update_approval(approval.id, expected_status="pending", status="approved",
+                               resolved_by="admin_user_id", resolved_at=int(time.time()))
+    assert late is None
+    assert cdb.get_approval(approval.id).status == "expired"
+    assert cdb.get_requirement(req.id).status is RequirementStatus.EXPIRED
+    assert "requirement.expired" in [e.action for e in cdb.audit_events(run_id=run.id)]
 
 
 def test_racing_update_approval_exactly_one_wins(db: Database) -> None:

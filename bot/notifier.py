@@ -1,0 +1,173 @@
+"""The Slack side of a run, in the worker: cards when it pauses, the answer or the failure after.
+
+``SlackNotifier`` is a ``RunListener``; the runtime calls it synchronously from the RQ job, so it
+uses slack_sdk's synchronous ``WebClient`` (urllib) with a retry handler that honours 429
+``Retry-After``. Every message it posts for a requirement is recorded with
+``db.add_slack_message`` so a decision can later update each surface the card appeared on.
+A Slack failure is logged and swallowed by the listener dispatch: it never fails the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+
+from bot import cards
+from bot.settings import Settings
+from runner.listener import RunListener
+from runner.registry import Registry
+from runner.tools import Function
+from storage.database import Database
+from storage.records import RequirementRecord, RunRecord, SlackMessage
+
+log = logging.getLogger(__name__)
+
+CARD = "card"
+APPROVALS_CARD = "approvals_card"
+ROOT = "root"
+ANSWER = "answer"
+FAILURE = "failure"
+CANCELLED = "cancelled"
+CARD_PURPOSES = (CARD, APPROVALS_CARD)
+
+RATE_LIMIT_RETRIES = 3
+
+
+def retry_handlers() -> list[RetryHandler]:
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+    ]
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
+
+
+def tool_function(registry: Registry | None, run: RunRecord, req: RequirementRecord) -> Function | None:
+    """The tool behind a requirement (for its schema and sensitive fields), when still defined."""
+    if registry is None or not req.tool_name:
+        return None
+    target = registry.get(run.target_id)
+    lookup = getattr(target, "lookup", None)
+    if lookup is None:
+        return None
+    try:
+        fn = lookup(req.member_agent_name, req.tool_name)
+    except Exception:
+        return None
+    return fn if isinstance(fn, Function) else None
+
+
+def card_options(fn: Function | None) -> dict[str, Any]:
+    editable = bool(fn is not None and (fn.parameters.get("properties") or {}))
+    return {"editable": editable, "sensitive": list(fn.sensitive_fields) if fn else []}
+
+
+class SlackNotifier(RunListener):
+    def __init__(self, client: WebClient, db: Database, settings: Settings, registry: Registry | None = None) -> None:
+        self.client = client
+        self.db = db
+        self.settings = settings
+        self.registry = registry
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: Database, registry: Registry | None = None) -> SlackNotifier:
+        return cls(make_web_client(settings), db, settings, registry)
+
+    # -- listener hooks ------------------------------------------------------------------------
+
+    def on_paused(self, run: RunRecord, requirements: Sequence[RequirementRecord]) -> None:
+        for req in requirements:
+            if req.is_pending:
+                self.post_card(run, req)
+
+    def on_completed(self, run: RunRecord) -> None:
+        text, blocks = cards.answer_message(run)
+        self._post_in_thread(run, text, blocks, ANSWER)
+
+    def on_failed(self, run: RunRecord) -> None:
+        text, blocks = cards.failure_message(run)
+        self._post_in_thread(run, text, blocks, FAILURE)
+
+    def on_cancelled(self, run: RunRecord) -> None:
+        text, blocks = cards.cancelled_message(run)
+        self._post_in_thread(run, text, blocks, CANCELLED)
+        self.refresh_cards(self.db.requirements_for_run(run.id), run)
+
+    # -- cards ----------------------------------------------------------------------------------
+
+    def post_card(self, run: RunRecord, req: RequirementRecord) -> None:
+        """Post the card in the run's thread (and to the approvals channel for ``required``), once."""
+        already = {(m.purpose, m.channel) for m in self.db.slack_messages(requirement_id=req.id)}
+        options = card_options(tool_function(self.registry, run, req))
+        thread_card_ts: str | None = None
+        if run.channel and run.thread_ts and (CARD, run.channel) not in already:
+            text, blocks = cards.requirement_card(run, req, **options)
+            thread_card_ts = self._post(run, req, run.channel, run.thread_ts, text, blocks, CARD)
+        approvals = self.settings.signoff_approvals_channel
+        if req.approval_type == "required" and approvals and approvals != run.channel:
+            if (APPROVALS_CARD, approvals) in already:
+                return
+            link = self._permalink(run.channel, thread_card_ts) if run.channel and thread_card_ts else None
+            text, blocks = cards.requirement_card(run, req, thread_link=link, **options)
+            self._post(run, req, approvals, None, text, blocks, APPROVALS_CARD)
+
+    def refresh_cards(self, requirements: Iterable[RequirementRecord], run: RunRecord | None = None) -> None:
+        """Show the outcome on every card of requirements that are no longer pending."""
+        for req in requirements:
+            if req.is_pending:
+                continue
+            the_run = run or self.db.get_run(req.run_id)
+            options = card_options(tool_function(self.registry, the_run, req))
+            text, blocks = cards.decided_card(the_run, req, sensitive=options["sensitive"])
+            for message in self.db.slack_messages(requirement_id=req.id):
+                if message.purpose not in CARD_PURPOSES:
+                    continue
+                try:
+                    self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
+                except SlackApiError as exc:
+                    log.warning("chat.update of card %s failed: %s", message.ts, exc.response.get("error"))
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _post(
+        self,
+        run: RunRecord,
+        req: RequirementRecord | None,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        blocks: list[dict[str, Any]],
+        purpose: str,
+    ) -> str | None:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        try:
+            response = self.client.chat_postMessage(**kwargs)
+        except SlackApiError as exc:
+            log.warning("chat.postMessage (%s) for run %s failed: %s", purpose, run.id, exc.response.get("error"))
+            return None
+        ts = str(response.get("ts"))
+        posted_channel = str(response.get("channel") or channel)
+        self.db.add_slack_message(SlackMessage(run.id, req.id if req else None, purpose, posted_channel, ts))
+        return ts
+
+    def _post_in_thread(self, run: RunRecord, text: str, blocks: list[dict[str, Any]], purpose: str) -> None:
+        if not (run.channel and run.thread_ts):
+            return
+        self._post(run, None, run.channel, run.thread_ts, text, blocks, purpose)
+
+    def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return str(self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink"))
+        except SlackApiError:
+            return None

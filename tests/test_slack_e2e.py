@@ -1,0 +1,642 @@
+"""The Slack bot end to end: signed requests to a real uvicorn, a local Slack, real Redis and RQ.
+
+Every request to ``/slack/events`` is signed with Slack's v0 scheme (verification is never turned
+off). Jobs are run by an in-process ``SimpleWorker`` with the real ``SlackNotifier`` installed, and
+one test runs ``signoff worker --burst`` as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+from redis import Redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from slack_sdk import WebClient
+
+from bot import cards, modals
+from bot.deps import Deps, build_deps
+from bot.directory import SlackDirectory
+from bot.notifier import SlackNotifier
+from bot.settings import Settings
+from bot.slack_app import mount_slack
+from runner import jobs, runtime
+from runner.decisions import resolve
+from storage.errors import ConfigError
+from storage.records import Actor, RequirementRecord, RequirementStatus, RunRecord, RunStatus
+from tests.conftest import REDIS_URL
+from tests.fakes import signing
+from tests.fakes.openai_server import FakeOpenAI, error, text, tool_call
+from tests.fakes.slack_server import FakeSlack
+
+pytestmark = [pytest.mark.redis]
+
+SECRET = "e2e-signing-secret"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """The FastAPI app under a real uvicorn, on a free port, in a daemon thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn-e2e")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        wait_until(lambda: self.server.started, what="uvicorn to start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class Bot:
+    slack: FakeSlack
+    openai: FakeOpenAI
+    deps: Deps
+    http: httpx.Client
+
+    # -- requests as Slack sends them ---------------------------------------------------------
+
+    def post(self, body: str) -> httpx.Response:
+        return self.http.post("/slack/events", content=body, headers=signing.sign(SECRET, body))
+
+    def command(self, text_: str, user: str = "U_ALICE", command: str = "/agent", channel: str = "C_OPS") -> Any:
+        response = self.post(signing.slash_command_body(command, text_, user_id=user, channel_id=channel))
+        assert response.status_code == 200, response.text
+        return response.json() if response.content else None
+
+    def click(self, action_id: str, value: str, user: str, message: dict[str, Any]) -> httpx.Response:
+        body = signing.block_action_body(
+            action_id, value, user, message["channel"], message["ts"], message=message, thread_ts=message.get("thread_ts")
+        )
+        response = self.post(body)
+        assert response.status_code == 200, response.text
+        return response
+
+    def submit(self, view: dict[str, Any], values: dict[str, Any], user: str) -> httpx.Response:
+        """``values``: block id -> a plain_text_input's text, or the element state dict."""
+        state = {block_id: {modals.VALUE: value} for block_id, value in values.items()}
+        body = signing.view_submission_body(
+            view["callback_id"], view["private_metadata"], state, user, blocks=view.get("blocks")
+        )
+        response = self.post(body)
+        assert response.status_code == 200, response.text
+        return response
+
+    def event(self, event: dict[str, Any], event_id: str | None = None) -> httpx.Response:
+        response = self.post(signing.event_callback_body(event, event_id=event_id))
+        assert response.status_code == 200, response.text
+        return response
+
+    # -- the worker ----------------------------------------------------------------------------
+
+    def drain(self, expect_jobs: bool = True) -> None:
+        """Run every queued job in this process, with the Slack listener installed."""
+        if expect_jobs:
+            wait_until(lambda: self.deps.queue.count > 0, what="a job on the queue")
+        notifier = SlackNotifier.from_settings(self.deps.settings, self.deps.db, self.deps.registry)
+        rt = runtime.configure(self.deps.db, [notifier])
+        jobs.configure(rt, self.deps.registry)
+        worker = SimpleWorker([self.deps.queue], connection=self.deps.redis, serializer=JSONSerializer)
+        worker.work(burst=True, logging_level="WARNING")
+
+    # -- looking things up ---------------------------------------------------------------------
+
+    def start(self, text_: str, user: str = "U_ALICE") -> RunRecord:
+        """``/agent ...``, then run the start job: returns the run (paused or finished)."""
+        before = len(self.slack.calls_to("chat.postMessage"))
+        reply = self.command(text_, user=user)
+        assert reply["response_type"] == "ephemeral" and reply["text"].startswith("Starting")
+        wait_until(lambda: len(self.slack.calls_to("chat.postMessage")) > before, what="the root message")
+        self.drain()
+        runs = self.deps.db.list_runs(limit=1)
+        assert runs, "no run was created"
+        return runs[0]
+
+    def pending(self, run: RunRecord) -> list[RequirementRecord]:
+        return self.deps.db.requirements_for_run(run.id, status=RequirementStatus.PENDING)
+
+    def card(self, req: RequirementRecord, purpose: str = "card") -> dict[str, Any]:
+        found = [m for m in self.deps.db.slack_messages(requirement_id=req.id) if m.purpose == purpose]
+        assert found, f"no {purpose} for {req.id}"
+        message = self.slack.message(found[0].channel, found[0].ts)
+        message["channel"] = found[0].channel
+        return message
+
+    def wait_card_update(self, card: dict[str, Any], contains: str) -> dict[str, Any]:
+        self.slack.wait_for(
+            "chat.update", lambda c: c.args.get("ts") == card["ts"] and contains in json.dumps(c.args.get("blocks"))
+        )
+        return self.slack.message(card["channel"], card["ts"])
+
+    def ephemeral_for(self, user: str, contains: str) -> dict[str, Any]:
+        return wait_until(
+            lambda: next((e for e in self.slack.ephemerals if e["user"] == user and contains in e["text"]), None),
+            what=f"an ephemeral for {user} containing {contains!r}",
+        )
+
+    def opened_view(self, callback_id: str) -> dict[str, Any]:
+        call = self.slack.wait_for("views.open", lambda c: c.args["view"].get("callback_id") == callback_id)
+        return dict(call.args["view"])
+
+    def thread(self, run: RunRecord) -> list[dict[str, Any]]:
+        assert run.channel and run.thread_ts
+        return self.slack.thread(run.channel, run.thread_ts)
+
+
+def make_settings(db_url: str, slack: FakeSlack, openai: FakeOpenAI, queue: str, **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=db_url,
+        redis_url=REDIS_URL,
+        slack_bot_token=slack.bot_token,  # type: ignore[arg-type]
+        slack_signing_secret=SECRET,  # type: ignore[arg-type]
+        slack_api_url=slack.base_url,
+        openai_base_url=openai.base_url,
+        openai_api_key="sk-test-fake",  # type: ignore[arg-type]
+        signoff_agents="tests.slack_agents",
+        signoff_approvers=["S_ADMINS"],
+        signoff_queue=queue,
+        **extra,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_models() -> Iterator[None]:
+    """The agents are module-level singletons whose model client keeps the first OPENAI_BASE_URL it
+    saw; each test has its own FakeOpenAI, so drop the cached clients around every test."""
+    from tests import slack_agents
+
+    def reset() -> None:
+        for agent in slack_agents.agents:
+            agent._model = None
+
+    reset()
+    yield
+    reset()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def bot_factory(
+    sqlite_url: str, slack: FakeSlack, fake_openai: FakeOpenAI, queue_name: str
+) -> Iterator[Callable[..., Bot]]:
+    stack: list[Any] = []
+
+    def make(**extra: Any) -> Bot:
+        settings = make_settings(sqlite_url, slack, fake_openai, queue_name, **extra)
+        deps = build_deps(settings)
+        app = FastAPI()
+        mount_slack(app, deps)
+        server = ServerThread(app).__enter__()
+        http = httpx.Client(base_url=server.url, timeout=10)
+        stack.append((server, http, deps))
+        return Bot(slack, fake_openai, deps, http)
+
+    yield make
+    for server, http, deps in stack:
+        http.close()
+        server.__exit__()
+        deps.queue.empty()
+        deps.db.dispose()
+
+
+@pytest.fixture
+def bot(bot_factory: Callable[..., Bot]) -> Bot:
+    return bot_factory()
+
+
+def audit_actions(bot: Bot, run: RunRecord) -> list[tuple[str, str | None, str | None]]:
+    return [(e.action, e.actor_id, e.outcome) for e in bot.deps.db.audit_events(run_id=run.id)]
+
+
+# --------------------------------------------------------------------------- the main path
+
+
+def test_slash_command_card_click_resume_answer(bot: Bot) -> None:
+    bot.openai.script(
+        tool_call("process_refund", {"customer_id": "42", "amount": 50}),
+        text("Refunded $50 to customer 42."),
+    )
+    run = bot.start("finance Refund $50 to customer 42")
+    root = bot.slack.calls_to("chat.postMessage")[0]
+    assert root.args["channel"] == "C_OPS" and "thread_ts" not in root.args
+    assert root.args["text"].startswith("<@U_ALICE> started *Finance*: Refund $50 to customer 42")
+    assert run.status is RunStatus.PAUSED and run.requester == "U_ALICE" and run.requester_name == "alice"
+    assert (run.channel, run.thread_ts) == ("C_OPS", root.response["ts"])
+
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    assert card["thread_ts"] == run.thread_ts  # in the run's thread
+    assert "process_refund" in json.dumps(card["blocks"]) and "<@U_ALICE>" in json.dumps(card["blocks"])
+
+    bot.click(cards.APPROVE, req.id, "U_ALICE", card)  # a plain confirmation: the requester decides
+    updated = bot.wait_card_update(card, "Approved")
+    assert cards.APPROVE not in json.dumps(updated["blocks"])
+    assert "<@U_ALICE>" in json.dumps(updated["blocks"]) and "<!date^" in json.dumps(updated["blocks"])
+
+    bot.drain()
+    done = bot.deps.db.get_run(run.id)
+    assert done.status is RunStatus.COMPLETED
+    answer = bot.thread(run)[-1]
+    assert "Refunded $50 to customer 42." in answer["text"]
+    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    assert "Refund of $50.00 processed" in tool_message["content"]
+    actions = [a for a, _, _ in audit_actions(bot, run)]
+    assert "requirement.approved" in actions and actions[-1] == "run.completed"
+    approved = [e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.approved"][0]
+    assert approved.actor_id == "U_ALICE" and approved.permalink and "archives/C_OPS" in approved.permalink
+
+
+def test_reject_with_reason_reaches_the_model(bot: Bot) -> None:
+    bot.openai.script(
+        tool_call("process_refund", {"customer_id": "42", "amount": 80}),
+        text("OK, I did not refund."),
+    )
+    run = bot.start("finance Refund $80 to customer 42")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    bot.click(cards.REJECT, req.id, "U_ALICE", card)
+    view = bot.opened_view(modals.REJECT_VIEW)
+    assert json.loads(view["private_metadata"])["r"] == req.id
+    bot.submit(view, {"reason": "Wrong customer, it is 43"}, "U_ALICE")
+    updated = bot.wait_card_update(card, "Rejected")
+    assert "Wrong customer, it is 43" in json.dumps(updated["blocks"])
+    bot.drain()
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    assert "rejected" in tool_message["content"] and "Wrong customer, it is 43" in tool_message["content"]
+    assert bot.deps.db.get_requirement(req.id).resolution["note"] == "Wrong customer, it is 43"
+
+
+def test_required_approval_unauthorised_self_double_click(bot_factory: Callable[..., Bot]) -> None:
+    bot = bot_factory(signoff_approvals_channel="C_APPROVALS")
+    bot.openai.script(
+        tool_call("process_refund", {"customer_id": "42", "amount": 500}),
+        text("Refunded $500."),
+    )
+    run = bot.start("finance Refund $500 to customer 42")
+    (req,) = bot.pending(run)
+    assert req.approval_type == "required"
+    card = bot.card(req)
+    approvals_card = bot.card(req, purpose="approvals_card")
+    assert approvals_card["channel"] == "C_APPROVALS"
+    assert "Open the run's thread" in json.dumps(approvals_card["blocks"])  # links back to the thread
+
+    bot.click(cards.APPROVE, req.id, "U_ALICE", card)  # the requester may not approve a required one
+    bot.ephemeral_for("U_ALICE", "cannot approve it yourself")
+    bot.click(cards.APPROVE, req.id, "U_DAVE", card)  # not in S_ADMINS
+    refusal = bot.ephemeral_for("U_DAVE", "not allowed")
+    assert "<!subteam^S_ADMINS>" in refusal["text"]
+    bot.click(cards.REJECT, req.id, "U_DAVE", card)  # nor may he open the reject form
+    wait_until(lambda: len([e for e in bot.slack.ephemerals if e["user"] == "U_DAVE"]) == 2, what="2nd refusal")
+    assert not bot.slack.calls_to("views.open")
+    assert bot.deps.db.get_requirement(req.id).is_pending
+    assert bot.deps.queue.count == 0
+
+    bot.click(cards.APPROVE, req.id, "U_BOB", approvals_card)  # in S_ADMINS: from the approvals channel
+    bot.wait_card_update(card, "Approved")
+    bot.wait_card_update(approvals_card, "Approved")  # every surface shows the outcome
+    bot.click(cards.APPROVE, req.id, "U_CAROL", card)  # a second approver, too late
+    late = bot.ephemeral_for("U_CAROL", "Already decided by bob")
+    assert "approved" in late["text"]
+    bot.drain()
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+    assert len(bot.slack.calls_to("usergroups.users.list")) == 1  # cached
+
+    refused = [(a, actor, o) for a, actor, o in audit_actions(bot, run) if a == "decision.refused"]
+    assert ("decision.refused", "U_ALICE", "SelfApproval") in refused
+    assert ("decision.refused", "U_DAVE", "NotAnApprover") in refused
+    assert len([r for r in refused if r[1] == "U_DAVE"]) == 2
+    assert ("decision.refused", "U_CAROL", "already_decided") in refused
+    decided = [e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.approved"]
+    assert [e.actor_id for e in decided] == ["U_BOB"]
+
+
+def test_edit_and_approve(bot: Bot) -> None:
+    bot.openai.script(
+        tool_call("send_customer_email", {"customer_id": "42", "subject": "Hi", "body": "Your refund is late."}),
+        text("Sent."),
+    )
+    run = bot.start("customer-email Tell customer 42 about the refund")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    bot.click(cards.EDIT, req.id, "U_ALICE", card)
+    view = bot.opened_view(modals.EDIT_VIEW)
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["arg:subject"]["initial_value"] == "Hi"
+    values = {
+        "arg:customer_id": "42",
+        "arg:subject": "About your refund",
+        "arg:body": "Your refund is on its way.",
+        "reason": "friendlier",
+    }
+    bot.submit(view, values, "U_ALICE")
+    updated = bot.wait_card_update(card, "Approved")
+    assert "About your refund" in json.dumps(updated["blocks"])
+    bot.drain()
+    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    assert tool_message["content"] == "Email 'About your refund' sent to customer 42."
+    edited = [e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.edited"][0]
+    assert edited.arguments["before"]["subject"] == "Hi" and edited.arguments["after"]["subject"] == "About your refund"
+
+
+def test_modal_input(bot: Bot) -> None:
+    bot.openai.script(tool_call("book_hotel", {"city": "Oslo"}), text("Booked."))
+    run = bot.start("travel Book a hotel in Oslo")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    bot.click(cards.INPUT, req.id, "U_ALICE", card)
+    view = bot.opened_view(modals.INPUT_VIEW)
+    nights = next(b for b in view["blocks"] if b.get("block_id") == "field:nights")
+    assert nights["element"]["type"] == "number_input"
+    bot.submit(view, {"field:nights": {"type": "number_input", "value": "3"}}, "U_ALICE")
+    bot.wait_card_update(card, "Answered")
+    bot.drain()
+    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    assert tool_message["content"] == "Booked 3 nights in Oslo."
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+
+
+def test_thread_reply_input_deduped_and_rate_limited(bot: Bot) -> None:
+    bot.openai.script(tool_call("book_hotel", {"city": "Bergen"}), text("Booked."))
+    bot.slack.rate_limit("chat.postMessage", times=1, retry_after=1)  # the root message gets a 429 first
+    run = bot.start("travel Book a hotel in Bergen")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    assert run.channel and run.thread_ts
+
+    bot_reply = signing.message_event("5", user_id="U_ALICE", thread_ts=run.thread_ts)
+    bot_reply["bot_id"] = "B_OTHER"
+    bot.event(bot_reply)  # another bot's message is not an answer
+    stranger = bot.slack.add_message("C_OPS", "4", user="U_DAVE", thread_ts=run.thread_ts)
+    bot.event(signing.message_event("4", user_id="U_DAVE", ts=stranger["ts"], thread_ts=run.thread_ts))
+    bot.ephemeral_for("U_DAVE", "not allowed")  # Dave neither started the run nor approves
+
+    reply = bot.slack.add_message("C_OPS", "nights: 4", thread_ts=run.thread_ts)
+    event = signing.message_event("nights: 4", ts=reply["ts"], thread_ts=run.thread_ts)
+    bot.event(event, event_id="Ev_REPLY")
+    bot.wait_card_update(card, "Answered")
+    bot.slack.wait_for("reactions.add", lambda c: c.args.get("timestamp") == reply["ts"])
+    bot.event(event, event_id="Ev_REPLY")  # Slack's retry of the same event
+    bot.drain()
+    time.sleep(0.2)
+    assert len(bot.slack.calls_to("reactions.add")) == 1
+    assert not [e for e in bot.slack.ephemerals if e["user"] == "U_ALICE"]
+    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    assert tool_message["content"] == "Booked 4 nights in Bergen."
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+
+
+def test_external_result_mark_done(bot: Bot) -> None:
+    bot.openai.script(tool_call("rotate_database_credentials", {"database": "billing"}), text("Rotated."))
+    run = bot.start("infra Rotate the billing database credentials")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    assert cards.DONE in json.dumps(card["blocks"])
+    bot.click(cards.DONE, req.id, "U_ALICE", card)
+    view = bot.opened_view(modals.DONE_VIEW)
+    bot.submit(view, {"result": "Rotated at 10:02, new secret in vault/billing"}, "U_ALICE")
+    bot.wait_card_update(card, "Marked done")
+    bot.drain()
+    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    assert "Rotated at 10:02, new secret in vault/billing" in tool_message["content"]
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+
+
+def test_stale_card(bot: Bot) -> None:
+    """Decided elsewhere (the REST API, another surface): a click on the old card changes nothing."""
+    bot.openai.script(tool_call("process_refund", {"customer_id": "7", "amount": 20}), text("Done."))
+    run = bot.start("finance Refund $20 to customer 7")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    resolve(bot.deps.db, req.id, Actor("U_ALICE", "alice"), "reject", note="changed my mind")
+    bot.click(cards.APPROVE, req.id, "U_ALICE", card)
+    bot.ephemeral_for("U_ALICE", "Already decided by alice (rejected")
+    updated = bot.wait_card_update(card, "Rejected")
+    assert "changed my mind" in json.dumps(updated["blocks"])
+    assert bot.deps.db.get_requirement(req.id).status is RequirementStatus.REJECTED
+    assert bot.deps.queue.count == 0  # the click enqueued nothing
+
+
+def test_failed_run_offers_retry(bot: Bot) -> None:
+    bot.openai.script(error(400, "bad request from the fake"), text("Recovered answer."))
+    run = bot.start("finance What is the balance of customer 42?")
+    assert run.status is RunStatus.FAILED
+    failure = bot.thread(run)[-1]
+    assert "failed" in failure["text"] and cards.RETRY in json.dumps(failure["blocks"])
+    failure["channel"] = run.channel
+    bot.click(cards.RETRY, run.id, "U_DAVE", failure)  # neither requester nor approver
+    bot.ephemeral_for("U_DAVE", "Only the person who started the run")
+    bot.click(cards.RETRY, run.id, "U_ALICE", failure)
+    bot.wait_card_update(failure, "asked to retry")
+    bot.drain()
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+    assert "Recovered answer." in bot.thread(run)[-1]["text"]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def test_usage_list_help_status_cancel_and_approvals(bot: Bot) -> None:
+    for bad in ("", "payroll pay everyone", "finance", "status"):
+        reply = bot.command(bad)
+        assert reply["response_type"] == "ephemeral" and "/agent" in reply["text"], reply
+    assert "There is no agent `payroll`" in bot.command("payroll pay everyone")["text"]
+    listing = bot.command("list")
+    assert "`travel`" in json.dumps(listing["blocks"]) and "Books hotels" in json.dumps(listing["blocks"])
+    assert "status <run_id>" in bot.command("help")["text"]
+    assert not bot.slack.calls_to("chat.postMessage")  # none of that posted anything
+
+    bot.openai.script(tool_call("process_refund", {"customer_id": "42", "amount": 500}))
+    run = bot.start("finance Refund $500 to customer 42")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+
+    bot.command(f"status {run.id}", user="U_BOB")
+    status = bot.ephemeral_for("U_BOB", f"Run {run.id} is paused")
+    assert "process_refund" in json.dumps(status["blocks"])
+    bot.command("status nope", user="U_BOB")
+    bot.ephemeral_for("U_BOB", "cannot find")
+
+    bot.command("", user="U_BOB", command="/approvals")
+    mine = bot.ephemeral_for("U_BOB", "1 decisions waiting")
+    assert "archives/C_OPS" in json.dumps(mine["blocks"])  # links to the card
+    bot.command("", user="U_ALICE", command="/approvals")  # a required approval is not hers
+    bot.ephemeral_for("U_ALICE", "Nothing is waiting for you")
+
+    bot.command(f"cancel {run.id}", user="U_DAVE")
+    bot.ephemeral_for("U_DAVE", "Only the person who started the run")
+    bot.command(f"cancel {run.id}", user="U_ALICE")
+    bot.ephemeral_for("U_ALICE", f"Cancelled run `{run.id}`")
+    assert bot.deps.db.get_run(run.id).status is RunStatus.CANCELLED
+    bot.wait_card_update(card, "Cancelled")
+    assert "was cancelled" in bot.thread(run)[-1]["text"]
+    bot.command(f"cancel {run.id}", user="U_ALICE")
+    bot.ephemeral_for("U_ALICE", "already cancelled")
+
+
+def test_view_full_arguments(bot: Bot) -> None:
+    long_body = "Dear customer, " + "blah " * 2000
+    bot.openai.script(tool_call("send_customer_email", {"customer_id": "42", "subject": "Hi", "body": long_body}))
+    run = bot.start("customer-email Write a long email to 42")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    assert len(json.dumps(card["blocks"])) < len(long_body)  # truncated on the card
+    bot.click(cards.VIEW_ARGS, req.id, "U_DAVE", card)  # anyone who sees the card may read it
+    view = bot.opened_view(modals.ARGS_VIEW)
+    shown = "".join(b["text"]["text"][3:-3] for b in view["blocks"] if b["type"] == "section")
+    assert json.loads(shown)["body"] == long_body
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+async def test_bad_signature_is_refused(
+    sqlite_url: str, slack: FakeSlack, fake_openai: FakeOpenAI, queue_name: str
+) -> None:
+    deps = build_deps(make_settings(sqlite_url, slack, fake_openai, queue_name))
+    app = FastAPI()
+    mount_slack(app, deps)
+    body = signing.slash_command_body("/agent", "finance Refund $1")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        forged = signing.sign("not-the-secret", body)
+        assert (await client.post("/slack/events", content=body, headers=forged)).status_code == 401
+        stale = signing.sign(SECRET, body, ts=int(time.time()) - 600)
+        assert (await client.post("/slack/events", content=body, headers=stale)).status_code == 401
+        tampered = signing.sign(SECRET, body)
+        response = await client.post("/slack/events", content=body.replace("1", "9"), headers=tampered)
+        assert response.status_code == 401
+        unsigned = {"Content-Type": signing.FORM}
+        assert (await client.post("/slack/events", content=body, headers=unsigned)).status_code == 401
+        help_body = signing.slash_command_body("/agent", "help")
+        good = await client.post("/slack/events", content=help_body, headers=signing.sign(SECRET, help_body))
+        assert good.status_code == 200 and "Usage of `/agent`" in good.json()["text"]
+    assert deps.db.list_runs() == []
+    deps.db.dispose()
+
+
+# --------------------------------------------------------------------------- the real worker
+
+
+def test_real_signoff_worker_burst(bot: Bot, tmp_path: Path) -> None:
+    bot.openai.script(tool_call("process_refund", {"customer_id": "42", "amount": 10}), text("Refunded $10."))
+    bot.command("finance Refund $10 to customer 42")
+    wait_until(lambda: bot.deps.queue.count > 0, what="the start job")
+    settings = bot.deps.settings
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SLACK_BOT_TOKEN": settings.slack_bot_token.get_secret_value(),
+        "SLACK_SIGNING_SECRET": settings.slack_signing_secret.get_secret_value(),
+        "SLACK_API_URL": settings.slack_api_url,
+        "OPENAI_BASE_URL": bot.openai.base_url,
+        "OPENAI_API_KEY": "sk-test-fake",
+        "SIGNOFF_AGENTS": "tests.slack_agents",
+        "SIGNOFF_APPROVERS": "S_ADMINS",
+        "SIGNOFF_QUEUE": settings.signoff_queue,
+    }
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "worker", "--burst", "--no-scheduler"]
+
+    def work() -> None:
+        done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    work()
+    (run,) = bot.deps.db.list_runs()
+    (req,) = bot.pending(run)
+    card = bot.card(req)  # posted by the worker process's SlackNotifier
+    bot.click(cards.APPROVE, req.id, "U_ALICE", card)
+    bot.wait_card_update(card, "Approved")
+    wait_until(lambda: bot.deps.queue.count > 0, what="the continue job")
+    work()
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+    assert "Refunded $10." in bot.thread(run)[-1]["text"]
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_directory_caches_with_an_injectable_clock(slack: FakeSlack) -> None:
+    now = [1000.0]
+    directory = SlackDirectory(WebClient(token=slack.bot_token, base_url=slack.base_url), ttl_s=300, clock=lambda: now[0])
+    assert directory.members("S_ADMINS") == {"U_BOB", "U_CAROL"}
+    assert directory.members("S_ADMINS") == {"U_BOB", "U_CAROL"}
+    assert len(slack.calls_to("usergroups.users.list")) == 1
+    slack.usergroups["S_ADMINS"] = ["U_BOB"]
+    now[0] += 301
+    assert directory.members("S_ADMINS") == {"U_BOB"}
+    assert len(slack.calls_to("usergroups.users.list")) == 2
+    assert directory.members("S_NOPE") == set()  # an unknown group lets nobody in
+
+
+def test_worker_and_dev_say_what_is_missing(sqlite_url: str) -> None:
+    from bot.dev import run_dev
+    from bot.worker import run_worker
+
+    settings = Settings(_env_file=None, database_url=sqlite_url, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="REDIS_URL: cannot reach Redis"):
+        run_worker(settings, burst=True)
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        run_dev(settings, port=free_port())
+    with_slack = settings.model_copy(update={"slack_bot_token": SecretStr("xoxb-1"), "slack_signing_secret": SecretStr("s")})
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        run_dev(with_slack, port=free_port())
+
+
+def test_procfile() -> None:
+    procfile = (ROOT / "Procfile").read_text()
+    assert "web: uvicorn bot.app:app --host 0.0.0.0 --port ${PORT:-3000}" in procfile
+    assert "worker: signoff worker" in procfile
+
+
+def test_redis_is_there() -> None:
+    Redis.from_url(REDIS_URL).ping()
