@@ -93,6 +93,10 @@ def _action_value(body: Mapping[str, Any]) -> str:
 
 
 def refusal_text(exc: SignoffError) -> str:
+    if isinstance(exc, AlreadyDecided) and exc.status == RequirementStatus.EXPIRED:
+        return f":hourglass: This request expired {cards.when(exc.decided_at)}; nothing was done."
+    if isinstance(exc, AlreadyDecided) and exc.status == RequirementStatus.CANCELLED:
+        return ":heavy_multiplication_x: This request was cancelled with its run; nothing was done."
     if isinstance(exc, AlreadyDecided):
         word = exc.status.replace("_", " ")
         who = exc.decided_by or "someone"
@@ -193,7 +197,12 @@ class Handlers:
         """Resolve off the loop; tell the actor (ephemerally) when it did not work."""
         try:
             outcome = await asyncio.to_thread(self._resolve, requirement_id, actor, action, **kwargs)
-        except SignoffError as exc:
+        except Exception as exc:
+            if not isinstance(exc, SignoffError):
+                log.exception("deciding %s failed", requirement_id)
+                text = ":warning: Something went wrong on our side; nothing was decided. Try again in a moment."
+                await self.ephemeral(channel, actor.id or "", text, thread_ts=thread_ts, respond=respond)
+                return None
             await self.ephemeral(channel, actor.id or "", refusal_text(exc), thread_ts=thread_ts, respond=respond)
             if isinstance(exc, AlreadyDecided | RequirementExpired):
                 await asyncio.to_thread(self._refresh_one, requirement_id)
@@ -293,8 +302,8 @@ class Handlers:
         return cards.status_message(run, db.requirements_for_run(run.id))
 
     def _may_manage(self, run: RunRecord, user: str) -> bool:
-        """The requester and the approvers may cancel or retry a run."""
-        if run.requester is None or user == run.requester:
+        """The requester and the approvers may cancel or retry a run (only approvers one started by the API)."""
+        if run.requester is not None and user == run.requester:
             return True
         return policy.is_approver(user, self.s.deps.settings.signoff_approvers, self.s.directory)
 

@@ -267,7 +267,8 @@ class AgentLoop:
         if stop_after:
             content = "\n".join(results)
             if self.scope.stream and content:
-                yield RunContent(self.scope.run_id, content=content)  # a streamed answer is streamed, whatever its source
+                # A streamed answer is streamed, whatever its source.
+                yield RunContent(self.scope.run_id, content=content)
             return Completed(content)
         return None
 

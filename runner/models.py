@@ -130,6 +130,7 @@ class OpenAIChat:
         self._client: OpenAI | None = None
         self._resolved_base_url: str | None = None
         self._resolved_api_key: str | None = None
+        self._configured_with: tuple[str | None, str | None] = (None, None)
         self._lock = threading.Lock()
 
     # ---- configuration ---------------------------------------------------------------------
@@ -153,25 +154,33 @@ class OpenAIChat:
         return f"OpenAIChat(id={self.id!r}, base_url={base!r})"
 
     def _client_or_create(self) -> OpenAI:
-        """The shared SDK client, built on first use from arguments, then environment."""
+        """The shared SDK client, built from arguments, then environment.
+
+        The configuration is resolved on every call (two dict lookups) and the client rebuilt
+        when it changed, so a module-level agent follows its environment instead of keeping the
+        first server it ever saw.
+        """
+        base_url = self._base_url or os.environ.get("OPENAI_BASE_URL") or None
+        api_key = self._api_key or os.environ.get("OPENAI_API_KEY") or None
         client = self._client
-        if client is not None:
+        if client is not None and (base_url, api_key) == self._configured_with:
             return client
+        if not api_key:
+            if base_url and not _is_openai_endpoint(base_url):
+                api_key = _PLACEHOLDER_API_KEY
+            else:
+                raise ConfigError(
+                    "OPENAI_API_KEY",
+                    "not set: export OPENAI_API_KEY=sk-... or point OPENAI_BASE_URL at an OpenAI-compatible server",
+                )
         with self._lock:
-            if self._client is None:
-                base_url = self._base_url or os.environ.get("OPENAI_BASE_URL") or None
-                api_key = self._api_key or os.environ.get("OPENAI_API_KEY") or None
-                if not api_key:
-                    if base_url and not _is_openai_endpoint(base_url):
-                        api_key = _PLACEHOLDER_API_KEY
-                    else:
-                        raise ConfigError(
-                            "OPENAI_API_KEY",
-                            "not set: export OPENAI_API_KEY=sk-... or point OPENAI_BASE_URL at "
-                            "an OpenAI-compatible server",
-                        )
+            if self._client is None or (base_url, api_key) != self._configured_with:
                 self._resolved_base_url = base_url
                 self._resolved_api_key = api_key
+                self._configured_with = (
+                    self._base_url or os.environ.get("OPENAI_BASE_URL") or None,
+                    self._api_key or os.environ.get("OPENAI_API_KEY") or None,
+                )
                 self._client = OpenAI(
                     api_key=api_key,
                     base_url=base_url,

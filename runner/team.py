@@ -204,10 +204,11 @@ class Team(RunAPI):
         if self._functions is None:
             own = as_functions(self.tools)
             delegates = [delegate_function(m) for m in self.members]
-            clash = {f.name for f in own} & {f.name for f in delegates}
+            names = [f.name for f in own + delegates]
+            clash = sorted({n for n in names if names.count(n) > 1})
             if clash:
-                raise ToolConfigError(f"team {self.name!r}: tool {sorted(clash)[0]!r} clashes "
-                                      "with a member's delegate tool")
+                raise ToolConfigError(f"team {self.name!r}: two tools would be named {clash[0]!r} "
+                                      "(a leader tool, or members whose ids differ only in punctuation)")
             self._functions = own + delegates
         return self._functions
 

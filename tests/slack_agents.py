@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner.agent import Agent
+from runner.approval import approval
 from runner.examples import customer_email, finance, infrastructure
 from runner.tools import tool
 
@@ -21,6 +22,22 @@ travel = Agent(
     instructions="You book hotels.",
 )
 
-agents = [customer_email, finance, infrastructure, travel]
+
+@tool
+@approval(type="required", approvers=["S_ADMINS"], quorum=2)
+def wire_money(account: str, amount: float) -> str:
+    """Wire money out; two admins must agree."""
+    return f"Wired ${amount:.2f} to {account}."
+
+
+treasury = Agent(
+    id="treasury",
+    name="Treasury",
+    tools=[wire_money],
+    description="Wires money; two admins must approve.",
+    instructions="You move money.",
+)
+
+agents = [customer_email, finance, infrastructure, travel, treasury]
 teams: list[object] = []
 workflows: list[object] = []

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,11 @@ from bot.directory import SlackDirectory
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
 from bot.slack_app import mount_slack
+from bot.worker import recovery_pass
 from runner import jobs, runtime
 from runner.decisions import resolve
+from storage.codec import utcnow
+from storage.database import Database
 from storage.errors import ConfigError
 from storage.records import Actor, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 from tests.conftest import REDIS_URL
@@ -106,7 +110,13 @@ class Bot:
 
     def click(self, action_id: str, value: str, user: str, message: dict[str, Any]) -> httpx.Response:
         body = signing.block_action_body(
-            action_id, value, user, message["channel"], message["ts"], message=message, thread_ts=message.get("thread_ts")
+            action_id,
+            value,
+            user,
+            message["channel"],
+            message["ts"],
+            message=message,
+            thread_ts=message.get("thread_ts"),
         )
         response = self.post(body)
         assert response.status_code == 200, response.text
@@ -141,12 +151,14 @@ class Bot:
 
     # -- looking things up ---------------------------------------------------------------------
 
-    def start(self, text_: str, user: str = "U_ALICE") -> RunRecord:
+    def start(self, text_: str, user: str = "U_ALICE", before_drain: Callable[[], None] | None = None) -> RunRecord:
         """``/agent ...``, then run the start job: returns the run (paused or finished)."""
         before = len(self.slack.calls_to("chat.postMessage"))
         reply = self.command(text_, user=user)
         assert reply["response_type"] == "ephemeral" and reply["text"].startswith("Starting")
         wait_until(lambda: len(self.slack.calls_to("chat.postMessage")) > before, what="the root message")
+        if before_drain is not None:
+            before_drain()
         self.drain()
         runs = self.deps.db.list_runs(limit=1)
         assert runs, "no run was created"
@@ -200,21 +212,6 @@ def make_settings(db_url: str, slack: FakeSlack, openai: FakeOpenAI, queue: str,
     )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_models() -> Iterator[None]:
-    """The agents are module-level singletons whose model client keeps the first OPENAI_BASE_URL it
-    saw; each test has its own FakeOpenAI, so drop the cached clients around every test."""
-    from tests import slack_agents
-
-    def reset() -> None:
-        for agent in slack_agents.agents:
-            agent._model = None
-
-    reset()
-    yield
-    reset()
-
-
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
@@ -227,8 +224,8 @@ def bot_factory(
 ) -> Iterator[Callable[..., Bot]]:
     stack: list[Any] = []
 
-    def make(**extra: Any) -> Bot:
-        settings = make_settings(sqlite_url, slack, fake_openai, queue_name, **extra)
+    def make(db_url: str | None = None, **extra: Any) -> Bot:
+        settings = make_settings(db_url or sqlite_url, slack, fake_openai, queue_name, **extra)
         deps = build_deps(settings)
         app = FastAPI()
         mount_slack(app, deps)
@@ -258,6 +255,15 @@ def audit_actions(bot: Bot, run: RunRecord) -> list[tuple[str, str | None, str |
 
 
 def test_slash_command_card_click_resume_answer(bot: Bot) -> None:
+    main_path(bot)
+
+
+@pytest.mark.postgres
+def test_main_path_on_postgres(bot_factory: Callable[..., Bot], pg_url: str) -> None:
+    main_path(bot_factory(db_url=pg_url))
+
+
+def main_path(bot: Bot) -> None:
     bot.openai.script(
         tool_call("process_refund", {"customer_id": "42", "amount": 50}),
         text("Refunded $50 to customer 42."),
@@ -284,11 +290,11 @@ def test_slash_command_card_click_resume_answer(bot: Bot) -> None:
     assert done.status is RunStatus.COMPLETED
     answer = bot.thread(run)[-1]
     assert "Refunded $50 to customer 42." in answer["text"]
-    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    tool_message = next(m for m in bot.openai.last_messages() if m["role"] == "tool")
     assert "Refund of $50.00 processed" in tool_message["content"]
     actions = [a for a, _, _ in audit_actions(bot, run)]
     assert "requirement.approved" in actions and actions[-1] == "run.completed"
-    approved = [e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.approved"][0]
+    approved = next(e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.approved")
     assert approved.actor_id == "U_ALICE" and approved.permalink and "archives/C_OPS" in approved.permalink
 
 
@@ -308,7 +314,7 @@ def test_reject_with_reason_reaches_the_model(bot: Bot) -> None:
     assert "Wrong customer, it is 43" in json.dumps(updated["blocks"])
     bot.drain()
     assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
-    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    tool_message = next(m for m in bot.openai.last_messages() if m["role"] == "tool")
     assert "rejected" in tool_message["content"] and "Wrong customer, it is 43" in tool_message["content"]
     assert bot.deps.db.get_requirement(req.id).resolution["note"] == "Wrong customer, it is 43"
 
@@ -357,6 +363,25 @@ def test_required_approval_unauthorised_self_double_click(bot_factory: Callable[
     assert [e.actor_id for e in decided] == ["U_BOB"]
 
 
+def test_quorum_of_two_approvers(bot: Bot) -> None:
+    bot.openai.script(tool_call("wire_money", {"account": "DE89 3704", "amount": 1000}), text("Wired."))
+    run = bot.start("treasury Wire $1000 to DE89 3704")
+    (req,) = bot.pending(run)
+    assert req.quorum == 2
+    card = bot.card(req)
+    bot.click(cards.APPROVE, req.id, "U_BOB", card)
+    bot.ephemeral_for("U_BOB", "1 of 2 approvals")
+    assert bot.deps.db.get_requirement(req.id).is_pending and bot.deps.queue.count == 0
+    assert not [c for c in bot.slack.calls_to("chat.update") if c.args.get("ts") == card["ts"]]
+    bot.click(cards.APPROVE, req.id, "U_CAROL", card)
+    updated = bot.wait_card_update(card, "Approved")
+    assert "<@U_CAROL>" in json.dumps(updated["blocks"])
+    bot.drain()
+    assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
+    votes = [e.actor_id for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "approval.vote"]
+    assert votes == ["U_BOB"]
+
+
 def test_edit_and_approve(bot: Bot) -> None:
     bot.openai.script(
         tool_call("send_customer_email", {"customer_id": "42", "subject": "Hi", "body": "Your refund is late."}),
@@ -379,9 +404,10 @@ def test_edit_and_approve(bot: Bot) -> None:
     updated = bot.wait_card_update(card, "Approved")
     assert "About your refund" in json.dumps(updated["blocks"])
     bot.drain()
-    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
-    assert tool_message["content"] == "Email 'About your refund' sent to customer 42."
-    edited = [e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.edited"][0]
+    tool_message = next(m for m in bot.openai.last_messages() if m["role"] == "tool")
+    assert tool_message["content"].endswith("Result: Email 'About your refund' sent to customer 42.")
+    assert "alice edited the arguments" in tool_message["content"]  # the model learns of the edit
+    edited = next(e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.edited")
     assert edited.arguments["before"]["subject"] == "Hi" and edited.arguments["after"]["subject"] == "About your refund"
 
 
@@ -397,7 +423,7 @@ def test_modal_input(bot: Bot) -> None:
     bot.submit(view, {"field:nights": {"type": "number_input", "value": "3"}}, "U_ALICE")
     bot.wait_card_update(card, "Answered")
     bot.drain()
-    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    tool_message = next(m for m in bot.openai.last_messages() if m["role"] == "tool")
     assert tool_message["content"] == "Booked 3 nights in Oslo."
     assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
 
@@ -427,23 +453,28 @@ def test_thread_reply_input_deduped_and_rate_limited(bot: Bot) -> None:
     time.sleep(0.2)
     assert len(bot.slack.calls_to("reactions.add")) == 1
     assert not [e for e in bot.slack.ephemerals if e["user"] == "U_ALICE"]
-    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    tool_message = next(m for m in bot.openai.last_messages() if m["role"] == "tool")
     assert tool_message["content"] == "Booked 4 nights in Bergen."
     assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
 
 
 def test_external_result_mark_done(bot: Bot) -> None:
     bot.openai.script(tool_call("rotate_database_credentials", {"database": "billing"}), text("Rotated."))
-    run = bot.start("infra Rotate the billing database credentials")
+    # the worker's card post gets a 429 first: the notifier waits Retry-After and posts it
+    run = bot.start(
+        "infra Rotate the billing database credentials",
+        before_drain=lambda: bot.slack.rate_limit("chat.postMessage", times=1, retry_after=1),
+    )
     (req,) = bot.pending(run)
     card = bot.card(req)
+    assert [c.status for c in bot.slack.calls_to("chat.postMessage")] == [200, 429, 200]
     assert cards.DONE in json.dumps(card["blocks"])
     bot.click(cards.DONE, req.id, "U_ALICE", card)
     view = bot.opened_view(modals.DONE_VIEW)
     bot.submit(view, {"result": "Rotated at 10:02, new secret in vault/billing"}, "U_ALICE")
     bot.wait_card_update(card, "Marked done")
     bot.drain()
-    tool_message = [m for m in bot.openai.last_messages() if m["role"] == "tool"][0]
+    tool_message = next(m for m in bot.openai.last_messages() if m["role"] == "tool")
     assert "Rotated at 10:02, new secret in vault/billing" in tool_message["content"]
     assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
 
@@ -477,6 +508,25 @@ def test_failed_run_offers_retry(bot: Bot) -> None:
     bot.drain()
     assert bot.deps.db.get_run(run.id).status is RunStatus.COMPLETED
     assert "Recovered answer." in bot.thread(run)[-1]["text"]
+
+
+def test_expired_requirement_card_is_updated(bot: Bot, sqlite_url: str) -> None:
+    bot.openai.script(tool_call("apply_production_change", {"service": "api", "change": "scale to 8"}))
+    run = bot.start("infra Scale api to 8 replicas")
+    (req,) = bot.pending(run)
+    card = bot.card(req)
+    later = Database(sqlite_url, clock=lambda: utcnow() + timedelta(days=2))
+    try:
+        notifier = SlackNotifier.from_settings(bot.deps.settings, later, bot.deps.registry)
+        report = recovery_pass(later, bot.deps.queue, notifier)
+    finally:
+        later.dispose()
+    assert report.expired == [req.id]
+    updated = bot.wait_card_update(card, "Expired")
+    assert cards.APPROVE not in json.dumps(updated["blocks"])
+    bot.click(cards.APPROVE, req.id, "U_BOB", card)
+    bot.ephemeral_for("U_BOB", "This request expired")
+    assert bot.deps.db.get_requirement(req.id).status is RequirementStatus.EXPIRED
 
 
 # --------------------------------------------------------------------------- commands
@@ -561,6 +611,25 @@ async def test_bad_signature_is_refused(
     deps.db.dispose()
 
 
+async def test_create_app_mounts_slack(
+    sqlite_url: str, slack: FakeSlack, fake_openai: FakeOpenAI, queue_name: str
+) -> None:
+    """The web process as the Procfile runs it: bot.app.create_app with the REST API and Slack."""
+    pytest.importorskip("bot.api", reason="bot/api.py (the REST API) is not in this tree yet")
+    from bot.app import create_app
+
+    deps = build_deps(make_settings(sqlite_url, slack, fake_openai, queue_name))
+    app = create_app(deps)
+    body = signing.slash_command_body("/agent", "help")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
+        assert (await client.post("/slack/events", content=body, headers=signing.sign(SECRET, body))).status_code == 200
+        forged = signing.sign("wrong", body)
+        assert (await client.post("/slack/events", content=body, headers=forged)).status_code == 401
+        health = await client.get("/healthz")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+    deps.db.dispose()
+
+
 # --------------------------------------------------------------------------- the real worker
 
 
@@ -607,7 +676,9 @@ def test_real_signoff_worker_burst(bot: Bot, tmp_path: Path) -> None:
 
 def test_directory_caches_with_an_injectable_clock(slack: FakeSlack) -> None:
     now = [1000.0]
-    directory = SlackDirectory(WebClient(token=slack.bot_token, base_url=slack.base_url), ttl_s=300, clock=lambda: now[0])
+    directory = SlackDirectory(
+        WebClient(token=slack.bot_token, base_url=slack.base_url), ttl_s=300, clock=lambda: now[0]
+    )
     assert directory.members("S_ADMINS") == {"U_BOB", "U_CAROL"}
     assert directory.members("S_ADMINS") == {"U_BOB", "U_CAROL"}
     assert len(slack.calls_to("usergroups.users.list")) == 1
@@ -627,7 +698,9 @@ def test_worker_and_dev_say_what_is_missing(sqlite_url: str) -> None:
         run_worker(settings, burst=True)
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         run_dev(settings, port=free_port())
-    with_slack = settings.model_copy(update={"slack_bot_token": SecretStr("xoxb-1"), "slack_signing_secret": SecretStr("s")})
+    with_slack = settings.model_copy(
+        update={"slack_bot_token": SecretStr("xoxb-1"), "slack_signing_secret": SecretStr("s")}
+    )
     with pytest.raises(ConfigError, match="REDIS_URL"):
         run_dev(with_slack, port=free_port())
 

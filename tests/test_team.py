@@ -200,6 +200,8 @@ def test_leader_gets_one_delegate_tool_per_member() -> None:
         Team(name="Empty", members=[])
     with pytest.raises(ToolConfigError, match="named 'A'"):
         Team(name="Twins", members=[Agent(id="a1", name="A"), Agent(id="a2", name="A")])
+    with pytest.raises(ToolConfigError, match="transfer_task_to_a_b"):
+        Team(name="Lookalikes", members=[Agent(id="a-b", name="AB1"), Agent(id="a_b", name="AB2")]).functions()
 
 
 @STREAM
