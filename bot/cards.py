@@ -35,6 +35,11 @@ OPEN_LINK = "signoff_open"  # link buttons (Slack still sends a block_actions fo
 ARG_PREVIEW_CHARS = 300
 """How much of one argument value a card shows; the rest is behind "View full arguments"."""
 MAX_ARG_FIELDS = 2 * MAX_SECTION_FIELDS
+STEP_OUTPUT_PREVIEW_CHARS = 1500
+"""How much of the previous step's output a step card shows; the whole of it goes in the thread."""
+PREVIOUS_OUTPUT = "previous_output"
+"""The argument of a workflow step requirement that holds the previous step's output."""
+STEP_KINDS = (RequirementKind.STEP_CONFIRMATION, RequirementKind.STEP_USER_INPUT)
 TEXT_FALLBACK_CHARS = 3000
 MASK = "••••••"
 
@@ -162,7 +167,30 @@ def _who_asked(run: RunRecord, req: RequirementRecord) -> str:
     if req.member_agent_name:
         agent += f" / *{escape(req.member_agent_name)}*"
     requester = mention(run.requester, run.requester_name) if run.requester else "an API caller"
-    return f"{agent} · requested by {requester}"
+    line = f"{agent} · requested by {requester}"
+    if req.member_agent_name and req.member_agent_name != run.target_name:
+        role = "step agent" if run.kind == "workflow" else "team member"
+        line += f"\nAsked by {role} *{escape(req.member_agent_name)}*"
+    return line
+
+
+def is_step(req: RequirementRecord) -> bool:
+    """A workflow checkpoint (its ``tool_name`` is the step's name, not a tool)."""
+    return req.kind in STEP_KINDS
+
+
+def previous_output(req: RequirementRecord) -> str | None:
+    """The previous step's output a step checkpoint shows, or None for any other requirement."""
+    if not is_step(req):
+        return None
+    value = req.tool_args.get(PREVIOUS_OUTPUT)
+    return None if value is None else render_value(value)
+
+
+def step_output_is_cut(req: RequirementRecord) -> bool:
+    """True when the card shows only the start of the previous output (the rest is in the thread)."""
+    output = previous_output(req)
+    return output is not None and len(output) > STEP_OUTPUT_PREVIEW_CHARS
 
 
 def _title(req: RequirementRecord) -> str:
@@ -177,15 +205,44 @@ def _title(req: RequirementRecord) -> str:
     }[req.kind] + _KIND_TITLE[req.kind]
 
 
+def _step_blocks(req: RequirementRecord) -> tuple[Blocks, bool]:
+    """A checkpoint: the step, its message, and the previous step's output (a preview when long)."""
+    step = f"`{escape(req.tool_name)}`" if req.tool_name else "_the next step_"
+    blocks: Blocks = [_section(f"*Step:* {step}")]
+    if req.message:
+        quoted = "\n".join(f"> {line}" for line in escape(truncate(req.message, 2000)).splitlines())
+        blocks.append(_section(quoted))
+    output = previous_output(req)
+    cut = False
+    if output is not None:
+        cut = len(output) > STEP_OUTPUT_PREVIEW_CHARS
+        shown = output.strip() or "(empty)"
+        body = "```" + truncate(escape(shown).replace("```", "\'\'\'"), STEP_OUTPUT_PREVIEW_CHARS) + "```"
+        blocks.append(_section("*Output of the previous step:*\n" + body, block_id=f"output:{req.id}"))
+        if cut:
+            blocks.append(_context(
+                f"Showing the first {STEP_OUTPUT_PREVIEW_CHARS:,} of {len(output):,} characters. "
+                "The full output is in this thread and behind *View full output*."
+            ))
+    others = {k: v for k, v in req.tool_args.items() if k != PREVIOUS_OUTPUT}
+    if others:
+        more, more_cut = argument_blocks(others)
+        blocks.extend(more)
+        cut = cut or more_cut
+    return blocks, cut
+
+
 def _summary_blocks(run: RunRecord, req: RequirementRecord, sensitive: Iterable[str]) -> tuple[Blocks, bool]:
-    tool = f"`{escape(req.tool_name)}`" if req.tool_name else "_a workflow step_"
-    why = escape(req.message or "")
-    blocks: Blocks = [
-        _section(f"*{_title(req)}*\n{_who_asked(run, req)}", block_id=f"head:{req.id}"),
-        _section(f"*Tool:* {tool}" + (f"\n*Why:* {why}" if why else "")),
-    ]
-    args_blocks, cut = argument_blocks(req.tool_args, sensitive)
-    blocks.extend(args_blocks)
+    head = _section(f"*{_title(req)}*\n{_who_asked(run, req)}", block_id=f"head:{req.id}")
+    if is_step(req):
+        blocks, cut = _step_blocks(req)
+        blocks.insert(0, head)
+    else:
+        tool = f"`{escape(req.tool_name)}`" if req.tool_name else "_a workflow step_"
+        why = escape(req.message or "")
+        blocks = [head, _section(f"*Tool:* {tool}" + (f"\n*Why:* {why}" if why else ""))]
+        args_blocks, cut = argument_blocks(req.tool_args, sensitive)
+        blocks.extend(args_blocks)
     if req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT) and req.user_input_schema:
         wanted = ", ".join(
             f"`{escape(str(f.get('name')))}` ({escape(str(f.get('field_type', 'str')))})"
@@ -244,7 +301,7 @@ def requirement_card(
     else:
         buttons.append(_button("Mark done", DONE, req.id, "primary"))
     if cut or sensitive:
-        buttons.append(_button("View full arguments", VIEW_ARGS, req.id))
+        buttons.append(_button(_view_label(req), VIEW_ARGS, req.id))
     if thread_link:
         buttons.append(_button("Open the run's thread", OPEN_LINK, req.id, url=thread_link))
     blocks.append({"type": "actions", "block_id": f"actions:{req.id}", "elements": buttons})
@@ -252,7 +309,39 @@ def requirement_card(
         blocks.append(_context("You can also reply in this thread: the value alone, or `field: value` lines."))
     blocks.append(_footer(run, req))
     verb = "needs approval" if req.approval_type == "required" else _KIND_TITLE[req.kind].lower()
-    text = f"{run.target_name} {verb}: {call_text(req.tool_name, masked(req.tool_args, sensitive))}"
+    text = f"{run.target_name} {verb}: {_what(req, sensitive)}"
+    return truncate(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def _view_label(req: RequirementRecord) -> str:
+    return "View full output" if previous_output(req) is not None else "View full arguments"
+
+
+def _what(req: RequirementRecord, sensitive: Iterable[str] = ()) -> str:
+    """The notification text's subject: ``tool(args)``, or the step and its message."""
+    if is_step(req):
+        step = f"step '{req.tool_name}'" if req.tool_name else "the next step"
+        return truncate(f"{step}. {req.message}" if req.message else step, 300)
+    return call_text(req.tool_name, masked(req.tool_args, sensitive))
+
+
+def step_output_message(run: RunRecord, req: RequirementRecord) -> tuple[str, Blocks] | None:
+    """The previous step's whole output, for the thread, when the checkpoint card shows only its start.
+
+    None when the card already shows all of it. Up to 20 sections of 3000 characters; beyond that
+    the message says where the rest is (the card's *View full output*).
+    """
+    output = previous_output(req)
+    if output is None or not step_output_is_cut(req):
+        return None
+    step = f"*{escape(req.tool_name)}*" if req.tool_name else "the next step"
+    intro = f":page_facing_up: Output of the previous step, for review before {step} ({len(output):,} characters):"
+    sections = _long_text_sections(output, max_sections=MAX_MESSAGE_BLOCKS - 3)
+    blocks: Blocks = [_section(intro, block_id=f"output:{req.id}"), *sections]
+    if "_(answer truncated)_" in json.dumps(sections[-1]):
+        blocks.append(_context("The output is longer than one message holds: *View full output* on the card has more."))
+    blocks.append(_context(f"run `{run.id}` · request `{req.id}`"))
+    text = f"Output of the previous step before {req.tool_name or 'the next step'}: {output}"
     return truncate(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 
@@ -291,12 +380,12 @@ def decided_card(run: RunRecord, req: RequirementRecord, *, sensitive: Iterable[
             {
                 "type": "actions",
                 "block_id": f"actions:{req.id}",
-                "elements": [_button("View full arguments", VIEW_ARGS, req.id)],
+                "elements": [_button(_view_label(req), VIEW_ARGS, req.id)],
             }
         )
     blocks.append(_footer(run, req))
     _, word = _STATUS_WORDS[req.status]
-    text = f"{word}: {call_text(req.tool_name, masked(req.tool_args, sensitive))}"
+    text = f"{word}: {_what(req, sensitive)}"
     return truncate(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 

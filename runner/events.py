@@ -37,6 +37,8 @@ class RunContinued(RunEvent):
 @dataclass
 class RunContent(RunEvent):
     content: str = ""
+    member_agent_name: str | None = None
+    """The team member (or workflow step agent) whose model is speaking; None for the run's own."""
 
 
 @dataclass

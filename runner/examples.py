@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from runner.agent import Agent
 from runner.approval import approval
+from runner.team import Team
 from runner.tools import tool
+from runner.workflow import Step, Workflow
 
 REFUND_ADMIN_THRESHOLD = 100.0
 """Refunds above this many dollars need an admin's sign-off; smaller ones only the requester's."""
@@ -100,6 +102,68 @@ infrastructure = Agent(
     instructions="You are a careful SRE. Check status before changing anything.",
 )
 
+
+
+# ------------------------------------------------------------------ data pipeline
+
+
+def collect_data(request: str) -> str:
+    """Collect the rows the request is about (a fixed sample here: wire it to your warehouse)."""
+    rows = [
+        ("2026-11-17", "north", 1240.50),
+        ("2026-11-17", "south", 980.00),
+        ("2026-11-18", "north", 1315.25),
+        ("2026-11-18", "south", -45.00),
+        ("2026-11-19", "north", 1190.75),
+    ]
+    lines = "\n".join(f"{day},{region},{amount:.2f}" for day, region, amount in rows)
+    return f"Request: {request}\nCollected {len(rows)} rows (date,region,amount):\n{lines}"
+
+
+def publish_report(report: str) -> str:
+    """Push the report to the production dashboard. Runs only after a person approved it."""
+    return f"Published the report ({len(report)} characters) to the production dashboard."
+
+
+data_transformer = Agent(
+    id="data-transformer",
+    name="Transformer",
+    description="Cleans and aggregates collected rows into a report ready to publish.",
+    instructions=(
+        "You turn collected rows into a short report ready to publish: totals per region, "
+        "rows that look wrong (negative or missing amounts) flagged. Return only the report."
+    ),
+)
+
+data_pipeline = Workflow(
+    id="data-pipeline",
+    name="Data pipeline",
+    description="Collect -> transform -> publish; a person reviews the report before it is published.",
+    steps=[
+        Step(name="Collect", executor=collect_data),
+        Step(name="Transform", agent=data_transformer),
+        Step(
+            name="Publish",
+            executor=publish_report,
+            requires_confirmation=True,
+            confirmation_message="Review the report above before it is published to the production dashboard.",
+            on_reject="cancel",
+        ),
+    ],
+)
+
+
+# ------------------------------------------------------------------------ support
+
+
+support = Team(
+    id="support",
+    name="Support",
+    members=[customer_email, finance],
+    description="Customer support: hands emails and refunds to its members, whose own checks still apply.",
+    instructions="You run customer support. Use Finance for balances and refunds, Customer email for emails.",
+)
+
 agents = [customer_email, finance, infrastructure]
-teams: list[object] = []
-workflows: list[object] = []
+teams = [support]
+workflows = [data_pipeline]

@@ -187,7 +187,7 @@ class AgentLoop:
         for chunk in model.response_stream(self.state["messages"], tools):
             if isinstance(chunk, str):
                 if chunk:
-                    yield RunContent(self.scope.run_id, content=chunk)
+                    yield RunContent(self.scope.run_id, content=chunk, member_agent_name=self.member)
             else:
                 final = chunk
         if final is None:
@@ -268,7 +268,7 @@ class AgentLoop:
             content = "\n".join(results)
             if self.scope.stream and content:
                 # A streamed answer is streamed, whatever its source.
-                yield RunContent(self.scope.run_id, content=content)
+                yield RunContent(self.scope.run_id, content=content, member_agent_name=self.member)
             return Completed(content)
         return None
 

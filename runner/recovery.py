@@ -12,7 +12,6 @@ nothing that already ran runs again.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from rq import Queue
 from runner.queue import enqueue_recover, enqueue_start
 from storage.database import Database
 from storage.records import RunStatus
-from storage.timeouts import QUEUED_GRACE_S, RECOVERY_INTERVAL_S, STALE_RUN_AFTER_S
+from storage.timeouts import QUEUED_GRACE_S, STALE_RUN_AFTER_S
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +67,3 @@ def recover(db: Database, queue: Queue) -> RecoveryReport:
             len(report.expired),
         )
     return report
-
-
-def run_periodically(db: Database, queue: Queue, stop: threading.Event, interval: float = RECOVERY_INTERVAL_S) -> None:
-    """The worker's background loop; an error in one pass is logged and the next pass runs."""
-    while not stop.wait(interval):
-        try:
-            recover(db, queue)
-        except Exception:
-            log.exception("recovery pass failed")

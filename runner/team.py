@@ -15,89 +15,18 @@ A ``Team`` also quacks like an ``Agent`` for the loop (``get_model``, ``function
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any, Literal, overload
+from collections.abc import Sequence
+from typing import Any
 
-from runner import driver
-from runner.agent import slug
-from runner.events import RunEvent
+from runner.agent import Agent, slug
 from runner.listener import RunListener
-from runner.loop import AgentLoop, Model, Scope, Steps, new_state
-from runner.output import RunOutput
-from runner.requirement import RunRequirement
-from runner.runtime import Runtime, current
+from runner.loop import Model
 from runner.tools import Function, as_functions
 from storage.database import Database
 from storage.errors import ToolConfigError
 
 Member = Any
 """An ``Agent`` or a ``Team`` (anything the agent loop can run)."""
-
-
-class RunAPI:
-    """The seed's public run API (run / continue_run / retry_run / get_run_output), shared.
-
-    ``Agent`` has the same methods; teams and workflows get them from here so the three behave
-    identically from a script, a worker and another process.
-    """
-
-    db: Database | None
-    listeners: list[RunListener]
-
-    def runtime(self) -> Runtime:
-        base = current() if self.db is None else Runtime(db=self.db)
-        if self.db is not None and self.db is not base.db:
-            base = Runtime(db=self.db, listeners=base.listeners)
-        if self.listeners:
-            return Runtime(db=base.db, listeners=[*base.listeners, *self.listeners])
-        return base
-
-    @overload
-    def run(self, input: str, *, stream: Literal[False] = False, user_id: str | None = None,
-            user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> RunOutput: ...
-
-    @overload
-    def run(self, input: str, *, stream: Literal[True], user_id: str | None = None,
-            user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> Iterator[RunEvent]: ...
-
-    def run(self, input: str, *, stream: bool = False, user_id: str | None = None,
-            user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> RunOutput | Iterator[RunEvent]:
-        """Run until the answer or the first pause. ``user_id`` is the requester, kept for good."""
-        events = driver.start(self, self.runtime(), input,  # type: ignore[arg-type]
-                              requester=user_id, requester_name=user_name, channel=channel,
-                              thread_ts=thread_ts, stream=stream)
-        return events if stream else driver.collect(events)
-
-    def continue_run(self, run_response: RunOutput | None = None, *, run_id: str | None = None,
-                     requirements: Sequence[RunRequirement] | None = None, stream: bool = False,
-                     user_id: str | None = None) -> Any:
-        """Apply decisions and resume. Works from another process with ``run_id`` alone.
-
-        Requirements left undecided keep the run paused (the returned output says so); they
-        are never taken as rejections.
-        """
-        if run_response is not None:
-            run_id = run_id or run_response.run_id
-            if requirements is None:
-                requirements = run_response.requirements
-        if run_id is None:
-            raise TypeError("continue_run needs a run response or run_id=...")
-        events = driver.resume(self, self.runtime(), run_id,  # type: ignore[arg-type]
-                               requirements, actor_id=user_id, stream=stream)
-        return events if stream else driver.collect(events)
-
-    def retry_run(self, run_id: str, *, stream: bool = False) -> Any:
-        """Resume a failed run from its last checkpoint; tools that already ran do not rerun."""
-        events = driver.retry(self, self.runtime(), run_id, stream=stream)  # type: ignore[arg-type]
-        return events if stream else driver.collect(events)
-
-    def get_run_output(self, run_id: str) -> RunOutput:
-        """The run as SQL has it now (any process): status, content, open requirements."""
-        runtime = self.runtime()
-        return driver.output_of(self, runtime, runtime.db.get_run(run_id))  # type: ignore[arg-type]
 
 
 def delegate_tool_name(member: Member) -> str:
@@ -150,7 +79,7 @@ def find_function(owner: Any, member: str | None, tool: str | None) -> Function 
     return None
 
 
-class Team(RunAPI):
+class Team(Agent):
     """A leader model that delegates to ``members``; ``tools`` are the leader's own tools."""
 
     kind = "team"
@@ -178,26 +107,10 @@ class Team(RunAPI):
         if clashes:
             raise ToolConfigError(f"team {self.name!r}: two members are named {clashes[0]!r}; "
                                   "requirements name their member, so names must be unique")
-        self.tools = list(tools or [])
-        self.instructions = instructions
-        self.description = description or (instructions if isinstance(instructions, str) else None)
-        self._model = model
-        self.db = db
-        self.listeners = list(listeners or [])
-        self._functions: list[Function] | None = None
+        super().__init__(id=self.id, name=self.name, model=model, tools=tools, instructions=instructions,
+                         description=description, db=db, listeners=listeners)
 
     # ------------------------------------------------- the leader, as an agent
-
-    def get_model(self) -> Model:
-        if self._model is None:
-            from runner.models import OpenAIChat
-
-            self._model = OpenAIChat()
-        return self._model
-
-    @property
-    def model(self) -> Model:
-        return self.get_model()
 
     def functions(self) -> list[Function]:
         """The leader's own tools, then one delegate tool per member."""
@@ -211,12 +124,6 @@ class Team(RunAPI):
                                       "(a leader tool, or members whose ids differ only in punctuation)")
             self._functions = own + delegates
         return self._functions
-
-    def function(self, name: str) -> Function | None:
-        return next((f for f in self.functions() if f.name == name), None)
-
-    def tool_names(self) -> list[str]:
-        return [f.name for f in self.functions()]
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name or m.id == name), None)
@@ -235,12 +142,6 @@ class Team(RunAPI):
         return f"{text}\n\n{lead}" if text else lead
 
     # ---------------------------------------------------------- Runnable hooks
-
-    def initial_state(self, input: str, requester: str | None) -> dict[str, Any]:
-        return new_state(self.instructions_text(), input, requester)
-
-    def steps(self, scope: Scope, state: dict[str, Any]) -> Steps:
-        return AgentLoop(self, scope, state).advance()  # type: ignore[arg-type]
 
     def lookup(self, member: str | None, tool: str | None) -> Function | None:
         """The Function behind a requirement, so an edit or an input is validated by its tool."""
@@ -261,4 +162,4 @@ class Team(RunAPI):
         return f"<Team {self.id} members={[m.name for m in self.members]}>"
 
 
-__all__ = ["RunAPI", "Team", "delegate_function", "delegate_tool_name", "find_function"]
+__all__ = ["Team", "delegate_function", "delegate_tool_name", "find_function"]

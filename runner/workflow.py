@@ -26,7 +26,8 @@ from runner.events import RunEvent, ToolCallCompleted, ToolCallStarted
 from runner.listener import RunListener
 from runner.loop import AgentLoop, Cancelled, Completed, Outcome, Paused, Scope, Steps, new_state
 from runner.output import RunOutput
-from runner.team import RunAPI, find_function
+from runner.runnable import RunAPI
+from runner.team import find_function
 from runner.tools import Function, UserInputField, render_result
 from storage.codec import digest
 from storage.database import Database

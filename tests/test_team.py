@@ -349,6 +349,42 @@ def test_plain_member_runs_without_pausing(sqlite_db: Database, fake_openai: Fak
     assert calls_of("list_churned_users") == [{}]
 
 
+def test_streamed_member_content_is_labelled(sqlite_db: Database, fake_openai: FakeOpenAI) -> None:
+    """A streamed team run says whose words each piece is: a member's, or the leader's (None)."""
+    fake_openai.script(
+        tool_call("transfer_task_to_analyst", {"task": "Who churned?"}),
+        tool_call("list_churned_users", {}),
+        text("u1 and u2 churned."),
+        tool_call("transfer_task_to_finance", {"task": "Refund u1 $30"}),
+        tool_call("process_refund", {"customer_id": "u1", "amount": 30}),
+    )
+    team = build_team()
+    response, events = run(team, "Refund the churned users", True)
+    [req] = response.active_requirements
+    first = [(e.member_agent_name, e.content) for e in events if isinstance(e, RunContent)]
+    assert first and {name for name, _ in first} == {"Analyst"}
+    assert "".join(piece for _, piece in first) == "u1 and u2 churned."
+
+    req.confirm()
+    fake_openai.script(text("Refunded u1."), text("u1 was refunded $30."))
+    done, events = cont(team, True, response)
+    assert done.content == "u1 was refunded $30."
+    pieces = [(e.member_agent_name, e.content) for e in events if isinstance(e, RunContent)]
+    said: dict[str | None, str] = {}
+    order: list[str | None] = []
+    for name, piece in pieces:
+        said[name] = said.get(name, "") + piece
+        if not order or order[-1] != name:
+            order.append(name)
+    assert said == {"Finance": "Refunded u1.", None: "u1 was refunded $30."}
+    assert order == ["Finance", None]  # the member resumes first, then the leader answers
+    # A plain agent's stream is unlabelled: the label is only for a member's words.
+    fake_openai.script(text("Balance is fine."))
+    solo = Agent(id="solo", name="Solo")
+    solo_pieces = [e for e in solo.run("Balance?", stream=True) if isinstance(e, RunContent)]
+    assert solo_pieces and all(e.member_agent_name is None for e in solo_pieces)
+
+
 def test_nested_team_member_pauses_the_outer_team(sqlite_db: Database, fake_openai: FakeOpenAI) -> None:
     inner = build_team()
     outer = Team(id="hq", name="HQ", members=[inner], instructions="You run the company.")
