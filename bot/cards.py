@@ -169,8 +169,11 @@ def _who_asked(run: RunRecord, req: RequirementRecord) -> str:
     requester = mention(run.requester, run.requester_name) if run.requester else "an API caller"
     line = f"{agent} · requested by {requester}"
     if req.member_agent_name and req.member_agent_name != run.target_name:
-        role = "step agent" if run.kind == "workflow" else "team member"
-        line += f"\nAsked by {role} *{escape(req.member_agent_name)}*"
+        member = f"*{escape(req.member_agent_name)}*"
+        line += {
+            "team": f"\nAsked by team member {member}",
+            "workflow": f"\nAsked by {member}, inside a workflow step",
+        }.get(run.kind, f"\nAsked by {member}")
     return line
 
 
@@ -187,10 +190,17 @@ def previous_output(req: RequirementRecord) -> str | None:
     return None if value is None else render_value(value)
 
 
+def _output_preview(output: str) -> tuple[str, bool]:
+    """The start of an output as a code block for a card, and whether it was cut."""
+    escaped = escape(output.strip() or "(empty)").replace("```", "'''")
+    cut = len(escaped) > STEP_OUTPUT_PREVIEW_CHARS
+    return "```" + truncate(escaped, STEP_OUTPUT_PREVIEW_CHARS) + "```", cut
+
+
 def step_output_is_cut(req: RequirementRecord) -> bool:
     """True when the card shows only the start of the previous output (the rest is in the thread)."""
     output = previous_output(req)
-    return output is not None and len(output) > STEP_OUTPUT_PREVIEW_CHARS
+    return output is not None and _output_preview(output)[1]
 
 
 def _title(req: RequirementRecord) -> str:
@@ -215,9 +225,7 @@ def _step_blocks(req: RequirementRecord) -> tuple[Blocks, bool]:
     output = previous_output(req)
     cut = False
     if output is not None:
-        cut = len(output) > STEP_OUTPUT_PREVIEW_CHARS
-        shown = output.strip() or "(empty)"
-        body = "```" + truncate(escape(shown).replace("```", "\'\'\'"), STEP_OUTPUT_PREVIEW_CHARS) + "```"
+        body, cut = _output_preview(output)
         blocks.append(_section("*Output of the previous step:*\n" + body, block_id=f"output:{req.id}"))
         if cut:
             blocks.append(_context(
@@ -328,17 +336,17 @@ def _what(req: RequirementRecord, sensitive: Iterable[str] = ()) -> str:
 def step_output_message(run: RunRecord, req: RequirementRecord) -> tuple[str, Blocks] | None:
     """The previous step's whole output, for the thread, when the checkpoint card shows only its start.
 
-    None when the card already shows all of it. Up to 20 sections of 3000 characters; beyond that
-    the message says where the rest is (the card's *View full output*).
+    None when the card already shows all of it. As many 3000-character sections as a message
+    holds; beyond that the message says where the rest is (the card's *View full output*).
     """
     output = previous_output(req)
     if output is None or not step_output_is_cut(req):
         return None
     step = f"*{escape(req.tool_name)}*" if req.tool_name else "the next step"
     intro = f":page_facing_up: Output of the previous step, for review before {step} ({len(output):,} characters):"
-    sections = _long_text_sections(output, max_sections=MAX_MESSAGE_BLOCKS - 3)
+    sections, complete = _split_sections(output, max_sections=MAX_MESSAGE_BLOCKS - 3, what="output")
     blocks: Blocks = [_section(intro, block_id=f"output:{req.id}"), *sections]
-    if "_(answer truncated)_" in json.dumps(sections[-1]):
+    if not complete:
         blocks.append(_context("The output is longer than one message holds: *View full output* on the card has more."))
     blocks.append(_context(f"run `{run.id}` · request `{req.id}`"))
     text = f"Output of the previous step before {req.tool_name or 'the next step'}: {output}"
@@ -399,7 +407,12 @@ def vote_line(votes: int, quorum: int, voter: str) -> tuple[str, Blocks]:
 
 def _long_text_sections(text: str, max_sections: int = 20) -> Blocks:
     """Split a long answer into sections of at most 3000 characters, at line breaks when possible."""
-    text = escape(text.strip()) or "_(empty answer)_"
+    return _split_sections(text, max_sections)[0]
+
+
+def _split_sections(text: str, max_sections: int = 20, what: str = "answer") -> tuple[Blocks, bool]:
+    """Sections of at most 3000 characters, split at line breaks when possible; False when cut."""
+    text = escape(text.strip()) or f"_(empty {what})_"
     chunks: list[str] = []
     while text and len(chunks) < max_sections:
         if len(text) <= MAX_SECTION_TEXT:
@@ -411,9 +424,10 @@ def _long_text_sections(text: str, max_sections: int = 20) -> Blocks:
             cut = MAX_SECTION_TEXT
         chunks.append(text[:cut])
         text = text[cut:].lstrip("\n")
-    if text:
-        chunks[-1] = truncate(chunks[-1], MAX_SECTION_TEXT - 40) + "\n_(answer truncated)_"
-    return [_section(c) for c in chunks]
+    complete = not text
+    if not complete:
+        chunks[-1] = truncate(chunks[-1], MAX_SECTION_TEXT - 40) + f"\n_({what} truncated)_"
+    return [_section(c) for c in chunks], complete
 
 
 def answer_message(run: RunRecord) -> tuple[str, Blocks]:

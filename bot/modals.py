@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.blockkit import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
-from bot.cards import escape, render_value
+from bot.cards import escape, previous_output, render_value
 from storage.records import RequirementRecord
 
 REJECT_VIEW = "signoff_reject_view"
@@ -246,10 +246,22 @@ def done_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
 
 
 def full_arguments(req: RequirementRecord, meta: Metadata, sensitive: Sequence[str] = ()) -> dict[str, Any]:
-    """Every argument, pretty-printed JSON split over sections (a view holds 100 blocks of 3000)."""
+    """Every argument, pretty-printed JSON split over sections (a view holds 100 blocks of 3000).
+
+    For a workflow checkpoint, the previous step's output as plain text instead.
+    """
     hidden = set(sensitive)
+    output = previous_output(req)
+    if output is not None and len(req.tool_args) == 1:
+        # A workflow checkpoint: the previous step's output as it is, not as a JSON string.
+        return _chunked(ARGS_VIEW, "Full output", meta, req, escape(output.replace("```", "'''")) or "(empty)")
     shown = {k: ("••••••" if k in hidden else v) for k, v in req.tool_args.items()}
     text = escape(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
+    return _chunked(ARGS_VIEW, "Full arguments", meta, req, text)
+
+
+def _chunked(callback_id: str, title: str, meta: Metadata, req: RequirementRecord, text: str) -> dict[str, Any]:
+    """``text`` in code blocks over as many sections as a view holds."""
     size = MAX_SECTION_TEXT - 8
     chunks = [text[i : i + size] for i in range(0, len(text), size)] or ["{}"]
     room = MAX_VIEW_BLOCKS - 2
@@ -258,7 +270,7 @@ def full_arguments(req: RequirementRecord, meta: Metadata, sensitive: Sequence[s
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "```" + chunk + "```"}})
     if len(chunks) > room:
         blocks.append(_context(f"Cut after {room * size} characters; the audit export has everything."))
-    return _modal(ARGS_VIEW, "Full arguments", meta, blocks, None)
+    return _modal(callback_id, title, meta, blocks, None)
 
 
 # ----------------------------------------------------------------------------- parsing submissions

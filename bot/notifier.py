@@ -34,6 +34,7 @@ ROOT = "root"
 ANSWER = "answer"
 FAILURE = "failure"
 CANCELLED = "cancelled"
+STEP_OUTPUT = "step_output"
 CARD_PURPOSES = (CARD, APPROVALS_CARD)
 
 RATE_LIMIT_RETRIES = 3
@@ -109,6 +110,10 @@ class SlackNotifier(RunListener):
         already = {(m.purpose, m.channel) for m in self.db.slack_messages(requirement_id=req.id)}
         options = card_options(tool_function(self.registry, run, req))
         thread_card_ts: str | None = None
+        full_output = cards.step_output_message(run, req)
+        if full_output is not None and run.channel and run.thread_ts and (STEP_OUTPUT, run.channel) not in already:
+            # A checkpoint card shows only the start of a long output: the whole of it goes first.
+            self._post(run, req, run.channel, run.thread_ts, *full_output, STEP_OUTPUT)
         if run.channel and run.thread_ts and (CARD, run.channel) not in already:
             text, blocks = cards.requirement_card(run, req, **options)
             thread_card_ts = self._post(run, req, run.channel, run.thread_ts, text, blocks, CARD)

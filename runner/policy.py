@@ -40,6 +40,8 @@ def approvers_for(requirement: RequirementRecord, default: Sequence[str]) -> lis
 
 
 def is_approver(actor_id: str, approvers: Sequence[str], directory: Directory) -> bool:
+    if is_group(actor_id):
+        return False  # a group never acts itself (an API caller naming "S..." as the actor)
     if actor_id in approvers:
         return True
     return any(actor_id in directory.members(a) for a in approvers if is_group(a))

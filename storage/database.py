@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import audit as chain
 from storage import schema as t
-from storage.codec import digest, dumps, iso, utcnow
+from storage.codec import digest, dumps, iso, loads, utcnow
 from storage.errors import (
     AlreadyDecided,
     NotFound,
@@ -176,6 +176,10 @@ class Database:
         ).first()
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else chain.GENESIS_HASH
+        # Hash exactly what a reader decodes from the stored text (tuples become lists, keys
+        # strings, odd values their str()): a row read back and re-hashed always matches.
+        arguments = None if arguments is None else loads(dumps(arguments))
+        details = None if details is None else loads(dumps(details))
         row: dict[str, Any] = {
             "seq": seq,
             "ts": iso(self.clock()),
@@ -1015,6 +1019,10 @@ class Database:
     def add_vote(self, approval_id: str, voter: str, vote: str, note: str | None = None) -> int:
         """Record one approver's vote (once per approver); returns the number of approving votes."""
         with self.transaction() as conn:
+            # Serialise votes on one approval: under READ COMMITTED two racing voters would each
+            # count only their own uncommitted vote and neither would see the quorum reached.
+            # (SQLite's BEGIN IMMEDIATE already serialises; FOR UPDATE compiles to nothing there.)
+            conn.execute(select(t.approvals.c.id).where(t.approvals.c.id == approval_id).with_for_update())
             try:
                 with conn.begin_nested():
                     conn.execute(

@@ -1,11 +1,33 @@
-"""Agents for the Slack end-to-end tests: the bundled examples plus a tool that asks a person."""
+"""Agents for the Slack end-to-end tests: the bundled examples plus a tool that asks a person.
+
+Also the bundled team and data pipeline, a variant of the pipeline that skips a rejected step,
+and an agent whose tools come from a real MCP server (``tests/mcp_server.py`` over stdio) with
+``requires_confirmation_tools`` set after construction, as in the seed. The server logs every
+call it receives to ``MCP_LOG`` (one file per test process).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from pathlib import Path
+
 from runner.agent import Agent
 from runner.approval import approval
-from runner.examples import customer_email, finance, infrastructure
+from runner.examples import (
+    collect_data,
+    customer_email,
+    data_pipeline,
+    data_transformer,
+    finance,
+    infrastructure,
+    publish_report,
+    support,
+)
+from runner.mcp import MCPTools
 from runner.tools import tool
+from runner.workflow import Step, Workflow
 
 
 @tool(requires_user_input=True, user_input_fields=["nights"])
@@ -38,6 +60,39 @@ treasury = Agent(
     instructions="You move money.",
 )
 
-agents = [customer_email, finance, infrastructure, travel, treasury]
-teams: list[object] = []
-workflows: list[object] = []
+data_pipeline_skip = Workflow(
+    id="data-pipeline-skip",
+    name="Data pipeline (skip)",
+    description="The bundled data pipeline, but a rejected publish is skipped instead of cancelling.",
+    steps=[
+        Step(name="Collect", executor=collect_data),
+        Step(name="Transform", agent=data_transformer),
+        Step(
+            name="Publish",
+            executor=publish_report,
+            requires_confirmation=True,
+            confirmation_message="Review the report above before it is published to the production dashboard.",
+            on_reject="skip",
+        ),
+    ],
+)
+
+MCP_SERVER = Path(__file__).resolve().parent / "mcp_server.py"
+MCP_LOG = Path(tempfile.gettempdir()) / f"signoff-slack-mcp-{os.getpid()}.jsonl"
+
+file_tools = MCPTools(command=[sys.executable, str(MCP_SERVER), "stdio"], env={"MCP_TEST_LOG": str(MCP_LOG)},
+                      name="files")
+# Set after construction: the server's tools are only known once the toolkit connects.
+file_tools.requires_confirmation_tools = ["delete_file", "send_message"]
+
+files = Agent(
+    id="files",
+    name="Files",
+    tools=[file_tools],
+    description="Manages a file store over MCP; deleting and sending need confirmation.",
+    instructions="You manage files.",
+)
+
+agents = [customer_email, finance, infrastructure, travel, treasury, files]
+teams = [support]
+workflows = [data_pipeline, data_pipeline_skip]

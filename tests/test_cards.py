@@ -186,6 +186,83 @@ def test_mrkdwn_is_escaped() -> None:
 def test_team_member_is_shown() -> None:
     _, blocks = cards.requirement_card(make_run(), make_req(member_agent_name="Refunds"))
     assert "*Finance* / *Refunds*" in all_text(blocks)
+    team_run = make_run(kind="team", target_id="support", target_name="Support")
+    text, blocks = cards.requirement_card(team_run, make_req(member_agent_name="Finance"))
+    ok(text, blocks)
+    assert "*Support* / *Finance*" in all_text(blocks) and "Asked by team member *Finance*" in all_text(blocks)
+    flow_run = make_run(kind="workflow", target_id="data-pipeline", target_name="Data pipeline")
+    text, blocks = cards.requirement_card(flow_run, make_req(member_agent_name="Transformer"))
+    ok(text, blocks)
+    assert "Asked by *Transformer*, inside a workflow step" in all_text(blocks) and "*Tool:*" in all_text(blocks)
+
+
+def step_req(output: str, **changes: Any) -> RequirementRecord:
+    values: dict[str, Any] = {
+        "kind": RequirementKind.STEP_CONFIRMATION,
+        "tool_name": "Publish",
+        "tool_call_id": None,
+        "tool_args": {"previous_output": output},
+        "message": "Review the report above before it is published.",
+    }
+    return make_req(**(values | changes))
+
+
+WORKFLOW_RUN = {"kind": "workflow", "target_id": "data-pipeline", "target_name": "Data pipeline"}
+
+
+def test_step_card_shows_the_message_and_the_previous_output() -> None:
+    run = make_run(**WORKFLOW_RUN)
+    text, blocks = cards.requirement_card(run, step_req("north: 3746.50\nsouth: 935.00 <flagged>"))
+    ok(text, blocks)
+    body = all_text(blocks)
+    assert "*Step:* `Publish`" in body and "> Review the report above before it is published." in body
+    assert "Output of the previous step" in body and "north: 3746.50" in body and "&lt;flagged&gt;" in body
+    assert "*Tool:*" not in body
+    assert action_ids(blocks) == [cards.APPROVE, cards.REJECT]  # short: nothing more to view
+    assert text.startswith("Data pipeline step needs confirmation: step 'Publish'. Review the report")
+    assert cards.step_output_message(run, step_req("short")) is None  # the card shows it all
+    ampersands = step_req("&" * 1000)  # short, but five times longer once escaped for mrkdwn
+    text, blocks = cards.requirement_card(run, ampersands)
+    ok(text, blocks)
+    assert cards.VIEW_ARGS in action_ids(blocks) and cards.step_output_message(run, ampersands) is not None
+
+
+@pytest.mark.parametrize("size", [cards.STEP_OUTPUT_PREVIEW_CHARS + 1, 20_000, 400_000])
+def test_long_step_output_is_cut_on_the_card_and_whole_in_the_thread(size: int) -> None:
+    output = "".join(f"row {i}: total {i * 7} & more\n" for i in range(size // 20))[:size]
+    run = make_run(**WORKFLOW_RUN)
+    req = step_req(output)
+    text, blocks = cards.requirement_card(run, req)
+    ok(text, blocks)
+    body = all_text(blocks)
+    assert len(body) < 6000 and "row 0: total 0" in body
+    assert f"of {len(output):,} characters" in body and "full output is in this thread" in body
+    buttons = {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert buttons[cards.VIEW_ARGS]["text"]["text"] == "View full output"
+
+    thread = cards.step_output_message(run, req)
+    assert thread is not None
+    ok(*thread)
+    sections = [b["text"]["text"] for b in thread[1][1:] if b["type"] == "section"]
+    joined = "\n".join(sections).replace("&amp;", "&")
+    if size <= 20_000:
+        assert joined == output.strip()  # every character, in order
+    else:
+        assert "_(output truncated)_" in joined and "View full output" in all_text(thread[1])
+
+    view = modals.full_arguments(req, modals.Metadata("req1", "C_OPS", "1.2"))
+    assert not validate_view(view), validate_view(view)
+    assert view["title"]["text"] == "Full output"
+    shown = "".join(b["text"]["text"][3:-3] for b in view["blocks"] if b["type"] == "section")
+    if size <= 200_000:
+        assert shown.replace("&amp;", "&") == output  # plain text, not a JSON string
+
+    decided = step_req(output, status=RequirementStatus.REJECTED, resolved_by="U_BOB", resolved_by_name="bob",
+                       resolved_at=NOW, resolution={"note": "numbers look off"})
+    text, blocks = cards.decided_card(run, decided)
+    ok(text, blocks)
+    assert "numbers look off" in all_text(blocks) and cards.VIEW_ARGS in action_ids(blocks)
+    assert text.startswith("Rejected: step 'Publish'")
 
 
 # --------------------------------------------------------------------------- decided cards

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from bot import cards
+from bot.blockkit import validate_message
 from bot.commands import Cancel, Help, ListTargets, Start, Status, Usage, help_text, parse
+from runner.registry import describe, load
 
 IDS = ["customer-email", "finance", "infra"]
 
@@ -73,3 +78,26 @@ def test_help_mentions_every_subcommand() -> None:
     text = help_text(IDS)
     for word in ("list", "status <run_id>", "cancel <run_id>", "help", "/approvals"):
         assert word in text
+
+
+def test_bundled_examples_are_listed_and_startable() -> None:
+    """The default SIGNOFF_AGENTS: the seed's agents, the support team and the data pipeline."""
+    registry = load("runner.examples")
+    assert registry.ids() == ["customer-email", "finance", "infra", "support", "data-pipeline"]
+    assert {t.id: t.kind for t in registry}["support"] == "team"
+    pipeline = registry.get("data-pipeline")
+    assert pipeline.kind == "workflow"
+    assert [(s.name, s.requires_confirmation) for s in pipeline.steps_list] == [
+        ("Collect", False),
+        ("Transform", False),
+        ("Publish", True),
+    ]
+    assert pipeline.step("Publish").confirmation_message
+    ids = registry.ids()
+    assert parse("data-pipeline Run the weekly report", ids) == Start("data-pipeline", "Run the weekly report")
+    assert parse("support Refund customer 42", ids) == Start("support", "Refund customer 42")
+    text, blocks = cards.targets_message((t.id, str(t.kind), describe(t)) for t in registry)
+    assert not validate_message(blocks, text)
+    listed = json.dumps(blocks)
+    assert "`data-pipeline` (workflow)" in listed and "`support` (team)" in listed and "`finance` (agent)" in listed
+    assert "data-pipeline" in text and "support" in text

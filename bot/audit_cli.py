@@ -1,0 +1,151 @@
+"""``signoff audit export`` and ``signoff audit verify``: the audit log for compliance.
+
+Both stream: the export writes each row as it is read from the database (batches of 1000), and
+verify reads an export line by line, so neither holds the log in memory. The formats and what
+verify can prove about a filtered (partial) export are described in :mod:`storage.export`.
+
+Exit codes: 0 when the chain (or each row of a filtered export) matches, 1 with one line on
+stderr naming the first row that does not, or when the database or file cannot be read.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.settings import load_settings
+from storage.database import Database
+from storage.errors import AuditChainBroken, SignoffError
+from storage.export import FORMATS, Verification, export_lines, verify_lines, verify_rows
+
+audit_app = typer.Typer(help="Export and verify the hash-chained audit log.", no_args_is_help=True)
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """signoff's own errors and I/O errors become one line on stderr and exit 1 (as in bot.cli;
+    not imported from there because bot.cli imports this module while it loads)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SignoffError as exc:
+            err.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 date or date-time; without a zone it is UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise SignoffError(f"{option}: {value!r} is not an ISO 8601 date or time, e.g. 2026-11-01 or "
+                           "2026-11-01T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _database() -> Database:
+    return Database(load_settings().database_url)
+
+
+def audit_filters(since: datetime | None, until: datetime | None, agent: str | None,
+                  actor: str | None) -> dict[str, str]:
+    """The filters as an export header records them (only those given)."""
+    values = {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "agent": agent,
+        "actor": actor,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@audit_app.command("export")
+@friendly
+def export(
+    format: str = typer.Option("jsonl", "--format", "-f", help="csv (for people) or jsonl (verifiable)."),
+    since: str | None = typer.Option(None, help="Only events at or after this ISO 8601 time (UTC if no zone)."),
+    until: str | None = typer.Option(None, help="Only events before this ISO 8601 time."),
+    agent: str | None = typer.Option(None, help="Only events of this agent id."),
+    actor: str | None = typer.Option(None, help="Only events by this actor id (e.g. a Slack user id)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Stream the audit log as CSV or JSONL. A filtered JSONL export says so in its header."""
+    if format not in FORMATS:
+        raise SignoffError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    start, end = parse_when(since, "--since"), parse_when(until, "--until")
+    db = _database()
+    try:
+        rows = (e.to_dict() for e in db.audit_events(since=start, until=end, agent_id=agent, actor_id=actor))
+        lines = export_lines(format, rows, filters=audit_filters(start, end, agent, actor))
+        if output is None:
+            _write(sys.stdout, lines)
+            sys.stdout.flush()
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = _write(handle, lines)
+            events = count - (1 if format == "csv" else 2)
+            err.print(f"exported {events} events to {output}")
+    finally:
+        db.dispose()
+
+
+def _write(handle: IO[str], lines: Iterator[str]) -> int:
+    count = 0
+    for line in lines:
+        handle.write(line)
+        count += 1
+    return count
+
+
+def _file_lines(path: Path) -> Iterator[str]:
+    if str(path) == "-":
+        yield from sys.stdin
+        return
+    with path.open("r", encoding="utf-8") as handle:
+        yield from handle
+
+
+@audit_app.command("verify")
+@friendly
+def verify(
+    file: Path | None = typer.Argument(
+        None, help="A JSONL export to check offline ('-' for stdin); without it, the database is checked."
+    ),
+) -> None:
+    """Recompute the hash chain and name the first row that does not match."""
+    result: Verification
+    if file is None:
+        db = _database()
+        try:
+            result = verify_rows(e.to_dict() for e in db.audit_events())
+        finally:
+            db.dispose()
+    else:
+        if str(file) != "-" and not file.is_file():
+            raise SignoffError(f"no such file: {file}")
+        result = verify_lines(_file_lines(file))
+    if not result.ok:
+        where = f" (line {result.line} of {file})" if result.line is not None else ""
+        if result.seq is not None:
+            raise AuditChainBroken(result.seq, f"{result.reason}{where}")
+        raise SignoffError(f"audit chain broken: {result.reason}{where}")
+    out.print(result.summary())
