@@ -25,7 +25,7 @@ from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import ROOT, SlackNotifier, card_options, tool_function
 from runner import policy
-from runner.decisions import Action, Outcome, resolve
+from runner.decisions import Action, Outcome, authorize, resolve
 from runner.queue import enqueue_continue, enqueue_retry, enqueue_start
 from runner.registry import describe
 from storage.database import new_id
@@ -389,21 +389,7 @@ class Handlers:
         run = db.get_run(req.run_id)
         if not req.is_pending:
             raise AlreadyDecided(req.id, str(req.status), req.resolved_by_name or req.resolved_by, req.resolved_at)
-        try:
-            policy.check(req, actor.id or "", self.s.deps.settings.signoff_approvers, self.s.directory)
-        except NotAnApprover as exc:
-            # the same audit record resolve() writes for a refused click
-            db.append_audit(
-                action="decision.refused",
-                actor=actor,
-                outcome=type(exc).__name__,
-                run_id=req.run_id,
-                requirement_id=req.id,
-                tool_name=req.tool_name,
-                reason=exc.message,
-                details={"attempted": str(action)},
-            )
-            raise
+        authorize(db, req, actor, action, self.s.deps.settings.signoff_approvers, self.s.directory)
         return req, run
 
     async def open_modal(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:

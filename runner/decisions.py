@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from runner import policy
+from runner.requirement import validate_input
 from runner.tools import Function, render_result
 from storage import audit as audit_chain
 from storage.database import Database
@@ -76,24 +77,7 @@ def resolve(
 ) -> Outcome:
     action = Action(action)
     req = db.get_requirement(requirement_id)
-    directory = directory or policy.StaticDirectory()
-    if actor.id is None:
-        raise NotAnApprover("unknown", requirement_id)
-    try:
-        policy.check(req, actor.id, default_approvers, directory)
-    except NotAnApprover as exc:
-        db.append_audit(
-            action="decision.refused",
-            actor=actor,
-            outcome=type(exc).__name__,
-            run_id=req.run_id,
-            requirement_id=req.id,
-            tool_name=req.tool_name,
-            reason=exc.message,
-            permalink=permalink,
-            details={"attempted": str(action)},
-        )
-        raise
+    authorize(db, req, actor, action, default_approvers, directory, permalink=permalink)
     if req.kind not in _FITS[action]:
         raise InvalidDecision(f"'{action}' does not fit a {req.kind.value.replace('_', ' ')} request")
     fn = lookup(req.member_agent_name, req.tool_name) if lookup else None
@@ -105,7 +89,7 @@ def resolve(
         if approval is None:
             raise SignoffError(f"requirement {req.id} has no approval record")
         if req.is_pending:
-            votes = db.add_vote(approval.id, actor.id, "approve", note)
+            votes = db.add_vote(approval.id, actor.id or "", "approve", note)
             if votes < req.quorum:
                 db.append_audit(
                     action="approval.vote",
@@ -130,6 +114,37 @@ def resolve(
     run = db.get_run(record.run_id)
     ready = run.status is RunStatus.PAUSED and db.count_pending(run.id) == 0
     return Outcome(record, True, votes, quorum, ready, run.round)
+
+
+def authorize(
+    db: Database,
+    req: RequirementRecord,
+    actor: Actor,
+    action: Action | str,
+    default_approvers: Sequence[str] = (),
+    directory: policy.Directory | None = None,
+    *,
+    permalink: str | None = None,
+) -> None:
+    """Raise NotAnApprover/SelfApproval when ``actor`` may not decide ``req``; a refusal is
+    audited, whether it came from a click, a modal about to open, or the API."""
+    if actor.id is None:
+        raise NotAnApprover("unknown", req.id)
+    try:
+        policy.check(req, actor.id, default_approvers, directory or policy.StaticDirectory())
+    except NotAnApprover as exc:
+        db.append_audit(
+            action="decision.refused",
+            actor=actor,
+            outcome=type(exc).__name__,
+            run_id=req.run_id,
+            requirement_id=req.id,
+            tool_name=req.tool_name,
+            reason=exc.message,
+            permalink=permalink,
+            details={"attempted": str(action)},
+        )
+        raise
 
 
 def _decision(
@@ -160,23 +175,8 @@ def _decision(
         }
         return RequirementStatus.APPROVED, resolution, logged
     if action is Action.ANSWER:
-        clean = validate_values(req, fn, values or {})
+        clean = validate_input(req, fn, values or {})
         return RequirementStatus.ANSWERED, {"values": clean}, audit_chain.redact(clean, sensitive)
     if result is None or (isinstance(result, str) and not result.strip()):
         raise InvalidDecision("mark done needs the result of the step done by hand", "result")
     return RequirementStatus.DONE_EXTERNALLY, {"result": render_result(result)}, None
-
-
-def validate_values(req: RequirementRecord, fn: Function | None, values: dict[str, Any]) -> dict[str, Any]:
-    """Check user input against the requirement's fields (and the tool's types when known)."""
-    fields = {f["name"]: f for f in req.user_input_schema}
-    unknown = [k for k in values if k not in fields]
-    if unknown:
-        raise InvalidDecision(f"{unknown[0]!r} is not asked for; expected {', '.join(fields)}", unknown[0])
-    missing = [n for n, f in fields.items() if f.get("required", True) and values.get(n) in (None, "")]
-    if missing:
-        raise InvalidDecision(f"missing value for {missing[0]!r}", missing[0])
-    present = {k: v for k, v in values.items() if v not in (None, "")}
-    if fn is not None and req.kind is RequirementKind.USER_INPUT:
-        return fn.validate(present, partial=True)
-    return present

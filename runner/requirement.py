@@ -170,19 +170,7 @@ class RunRequirement:
         self.decision = Decision(RequirementStatus.ANSWERED, {"values": self.validate_input(values)})
 
     def validate_input(self, values: dict[str, Any]) -> dict[str, Any]:
-        fields = {f["name"]: f for f in self.record.user_input_schema}
-        unknown = [k for k in values if k not in fields]
-        if unknown:
-            raise InvalidDecision(f"{unknown[0]!r} is not asked for; expected {', '.join(fields)}", unknown[0])
-        missing = [name for name, f in fields.items() if f.get("required", True) and values.get(name) in (None, "")]
-        if missing:
-            raise InvalidDecision(f"missing value for {missing[0]!r}", missing[0])
-        if self.function is not None and self.kind is RequirementKind.USER_INPUT:
-            return self.function.validate(dict(values), partial=True)
-        if self.kind is RequirementKind.STEP_USER_INPUT:
-            # A workflow step has no signature: its schema's field_type is the check.
-            return {name: _coerce(name, value, fields[name].get("field_type", "str")) for name, value in values.items()}
-        return dict(values)
+        return validate_input(self.record, self.function, values)
 
     def set_external_execution_result(self, result: Any) -> None:
         """Hand back the result of the step a person did by hand."""
@@ -194,6 +182,28 @@ class RunRequirement:
 
     def __repr__(self) -> str:
         return f"<RunRequirement {self.kind.value} {self.tool_name} {self.status.value}>"
+
+
+def validate_input(record: RequirementRecord, function: Function | None, values: dict[str, Any]) -> dict[str, Any]:
+    """Check answers against the requirement's fields, and the tool's own types when known.
+
+    One check for every surface (SDK setter, Slack modal or thread reply, REST API): unknown
+    and missing fields are named; empty optional answers are dropped, not passed as "".
+    """
+    fields = {f["name"]: f for f in record.user_input_schema}
+    unknown = [k for k in values if k not in fields]
+    if unknown:
+        raise InvalidDecision(f"{unknown[0]!r} is not asked for; expected {', '.join(fields)}", unknown[0])
+    missing = [name for name, f in fields.items() if f.get("required", True) and values.get(name) in (None, "")]
+    if missing:
+        raise InvalidDecision(f"missing value for {missing[0]!r}", missing[0])
+    present = {k: v for k, v in values.items() if v not in (None, "")}
+    if function is not None and record.kind is RequirementKind.USER_INPUT:
+        return function.validate(present, partial=True)
+    if record.kind is RequirementKind.STEP_USER_INPUT:
+        # A workflow step has no signature: its schema's field_type is the check.
+        return {name: _coerce(name, value, fields[name].get("field_type", "str")) for name, value in present.items()}
+    return present
 
 
 _FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}

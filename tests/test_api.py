@@ -1,6 +1,6 @@
 """The Approvals REST API against ``create_app(deps)``: auth, every error code, resolving like a click.
 
-Real pieces throughout: SQLite, the local Redis (a queue of its own), a real RQ ``SimpleWorker``
+Real pieces throughout: SQLite and PostgreSQL, the local Redis (a queue of its own), a real RQ ``SimpleWorker``
 that drives the run after an API decision, the local Slack stand-in whose ``chat.update`` calls
 show the cards being updated, and Slack's ``usergroups.users.list`` for user-group approvers.
 Time is an injected clock; nothing sleeps.
@@ -147,12 +147,13 @@ def make_settings(db_url: str, slack: FakeSlack, openai: FakeOpenAI, queue: str,
 
 
 @pytest.fixture
-def env(sqlite_url: str, fake_openai: FakeOpenAI, queue_name: str) -> Iterator[Env]:
+def env(db_url: str, fake_openai: FakeOpenAI, queue_name: str) -> Iterator[Env]:
+    """Each API test runs on SQLite and on PostgreSQL."""
     RAN.clear()
     clock = Clock()
     with FakeSlack() as slack:
-        settings = make_settings(sqlite_url, slack, fake_openai, queue_name)
-        db = Database(sqlite_url, clock=clock)
+        settings = make_settings(db_url, slack, fake_openai, queue_name)
+        db = Database(db_url, clock=clock)
         deps = build_deps(settings, db=db, registry=REGISTRY)
         app = create_app(deps)  # also installs deps.db as the process runtime
         client = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
