@@ -134,7 +134,7 @@ class Verification:
             return f"chain BROKEN at {where}{at_line}: {self.reason}"
         if self.complete:
             return f"chain OK: {self.rows} events"
-        shown = ", ".join(f"{k}={v}" for k, v in self.filters.items())
+        shown = ", ".join(f"{k}={v}" for k, v in self.filters.items()) or "no filters recorded"
         return (
             f"filtered export ({shown}): {self.rows} rows, each row's hash matches; "
             f"chain continuity not checkable ({self.gaps} gaps where rows were left out)"

@@ -485,3 +485,13 @@ def test_audit_export_streams_csv_and_verifiable_jsonl(env: Env) -> None:
     window = env.client.get("/api/audit/export", params={"since": "2100-01-01T00:00:00Z"})
     assert verify_lines(window.text.splitlines()).rows == 0
 
+
+
+def test_a_card_updater_on_deps_replaces_the_slack_sync(env: Env) -> None:
+    seen: list[str] = []
+    env.deps.card_updater = seen.append  # type: ignore[attr-defined]
+    _, req = env.paused_run(tool_call("refund", {"customer_id": "42", "amount": 500}))
+    before = len(env.slack.calls_to("chat.update"))
+    assert env.resolve(env.approval_id(req), status="approved", resolved_by="U_BOB").status_code == 200
+    assert seen == [req.id]
+    assert len(env.slack.calls_to("chat.update")) == before

@@ -224,6 +224,19 @@ def test_filtered_export_is_checked_row_by_row_and_says_so(clocked_db: Database)
     assert swapped.seq == 4 and "reordered" in (swapped.reason or "")
 
 
+def test_a_full_export_relabelled_as_partial_still_says_continuity_was_not_checked(sqlite_db: Database) -> None:
+    fill(sqlite_db)
+    lines = export(sqlite_db)
+    relabelled = [json.dumps({HEADER_KEY: 1, "filters": {}, "complete": False}) + "\n", *lines[1:]]
+    result = verify_lines(relabelled)
+    assert result.ok and not result.complete
+    assert result.summary().startswith("filtered export (no filters recorded): 12 rows")
+    headless = lines[1:-1]  # without its header a filtered file is checked as a whole chain
+    events = event_lines(lines)
+    assert verify_lines(headless).ok
+    assert not verify_lines([json.dumps(e) + "\n" for e in events[3:]]).ok
+
+
 def test_time_window_export(clocked_db: Database) -> None:
     fill(clocked_db)
     since, until = T0 + timedelta(minutes=3), T0 + timedelta(minutes=6)
