@@ -472,6 +472,7 @@ def build_router(deps: Deps, *, directory: policy.Directory | None = None) -> AP
                 directory=api.directory,
                 lookup=api.lookup(run),
                 note=body.note,
+                via="api",
                 **extra,
             )
         except SelfApproval as exc:

@@ -166,6 +166,7 @@ class Handlers:
             default_approvers=self.s.deps.settings.signoff_approvers,
             directory=self.s.directory,
             lookup=self._lookup(run),
+            via="slack",
             **kwargs,
         )
         if outcome.decided:
@@ -389,7 +390,7 @@ class Handlers:
         run = db.get_run(req.run_id)
         if not req.is_pending:
             raise AlreadyDecided(req.id, str(req.status), req.resolved_by_name or req.resolved_by, req.resolved_at)
-        authorize(db, req, actor, action, self.s.deps.settings.signoff_approvers, self.s.directory)
+        authorize(db, req, actor, action, self.s.deps.settings.signoff_approvers, self.s.directory, via="slack")
         return req, run
 
     async def open_modal(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:

@@ -74,10 +74,11 @@ def resolve(
     values: dict[str, Any] | None = None,
     result: Any = None,
     permalink: str | None = None,
+    via: str = "sdk",
 ) -> Outcome:
     action = Action(action)
     req = db.get_requirement(requirement_id)
-    authorize(db, req, actor, action, default_approvers, directory, permalink=permalink)
+    authorize(db, req, actor, action, default_approvers, directory, permalink=permalink, via=via)
     if req.kind not in _FITS[action]:
         raise InvalidDecision(f"'{action}' does not fit a {req.kind.value.replace('_', ' ')} request")
     fn = lookup(req.member_agent_name, req.tool_name) if lookup else None
@@ -99,7 +100,7 @@ def resolve(
                     requirement_id=req.id,
                     tool_name=req.tool_name,
                     permalink=permalink,
-                    details={"votes": votes, "quorum": req.quorum},
+                    details={"votes": votes, "quorum": req.quorum, "via": via},
                 )
                 return Outcome(db.get_requirement(req.id), False, votes, quorum, False, db.get_run(req.run_id).round)
     record = db.decide(
@@ -110,6 +111,7 @@ def resolve(
         audit_action=f"requirement.{'edited' if action is Action.EDIT else status}",
         audit_arguments=logged_args,
         permalink=permalink,
+        via=via,
     )
     run = db.get_run(record.run_id)
     ready = run.status is RunStatus.PAUSED and db.count_pending(run.id) == 0
@@ -125,6 +127,7 @@ def authorize(
     directory: policy.Directory | None = None,
     *,
     permalink: str | None = None,
+    via: str = "sdk",
 ) -> None:
     """Raise NotAnApprover/SelfApproval when ``actor`` may not decide ``req``; a refusal is
     audited, whether it came from a click, a modal about to open, or the API."""
@@ -142,7 +145,7 @@ def authorize(
             tool_name=req.tool_name,
             reason=exc.message,
             permalink=permalink,
-            details={"attempted": str(action)},
+            details={"attempted": str(action), "via": via},
         )
         raise
 

@@ -155,7 +155,7 @@ def _apply_local(
             continue  # resolved by an approver already; the caller's copy does not count
         assert req.decision is not None
         try:
-            db.decide(req.id, req.decision.status, actor, resolution=req.decision.resolution)
+            db.decide(req.id, req.decision.status, actor, resolution=req.decision.resolution, via="sdk")
         except AlreadyDecided as exc:
             if exc.status != str(req.decision.status):
                 log.warning(

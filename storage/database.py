@@ -70,6 +70,14 @@ _APPROVAL_STATUS = {
 }
 
 
+def _decision_details(resolution: dict[str, Any], via: str | None) -> dict[str, Any] | None:
+    """What a decision's audit row carries besides the note: edits, answers, and the surface."""
+    details = {k: v for k, v in resolution.items() if k != "note"}
+    if via:
+        details["via"] = via
+    return details or None
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -651,8 +659,11 @@ class Database:
         audit_action: str | None = None,
         audit_arguments: Any = None,
         permalink: str | None = None,
+        via: str | None = None,
     ) -> RequirementRecord:
         """Apply one decision with one conditional UPDATE.
+
+        ``via`` names the surface the decision came through (slack, api, sdk) for the audit log.
 
         Raises AlreadyDecided when another decision won, RequirementExpired when the deadline has
         passed (the requirement is marked expired then, an outcome of its own). The audit event
@@ -683,7 +694,7 @@ class Database:
                     run_id=current.run_id,
                     requirement_id=current.id,
                     tool_name=current.tool_name,
-                    details={"attempted_by": actor.id, "attempted": str(status)},
+                    details={"attempted_by": actor.id, "attempted": str(status), "via": via},
                 )
                 error = RequirementExpired(current.id, current.expires_at)
             elif not self._transition(conn, current, status, actor, resolution, now, expected_status=expected_status):
@@ -697,7 +708,7 @@ class Database:
                     requirement_id=current.id,
                     tool_name=current.tool_name,
                     reason=f"already {latest.status} by {latest.resolved_by}",
-                    details={"attempted": str(status)},
+                    details={"attempted": str(status), "via": via},
                 )
                 error = AlreadyDecided(
                     current.id, str(latest.status), latest.resolved_by_name or latest.resolved_by, latest.resolved_at
@@ -714,7 +725,7 @@ class Database:
                     arguments=audit_arguments,
                     permalink=permalink,
                     reason=resolution.get("note"),
-                    details={k: v for k, v in resolution.items() if k != "note"} or None,
+                    details=_decision_details(resolution, via),
                 )
         if error is not None:
             raise error

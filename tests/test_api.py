@@ -374,6 +374,8 @@ def test_decision_through_the_api_updates_the_cards_and_resumes_the_run(env: Env
     assert RAN == [("refund", {"customer_id": "42", "amount": 500.0})]
     actions = [(e.action, e.actor_id) for e in env.db.audit_events(run_id=run_id)]
     assert ("requirement.approved", "U_BOB") in actions
+    (decision,) = [e for e in env.db.audit_events(run_id=run_id) if e.action == "requirement.approved"]
+    assert decision.details["via"] == "api" and decision.reason == "checked the ticket"
     assert actions[-1][0] == "run.completed"
     assert [a for a, _ in actions].index("requirement.approved") < [a for a, _ in actions].index("tool.executed")
 

@@ -103,6 +103,7 @@ def main_path(bot: Bot) -> None:
     assert "requirement.approved" in actions and actions[-1] == "run.completed"
     approved = next(e for e in bot.deps.db.audit_events(run_id=run.id) if e.action == "requirement.approved")
     assert approved.actor_id == "U_ALICE" and approved.permalink and "archives/C_OPS" in approved.permalink
+    assert approved.details["via"] == "slack"
 
 
 def test_reject_with_reason_reaches_the_model(bot: Bot) -> None:
