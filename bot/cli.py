@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from bot.audit_cli import audit_app
 from bot.settings import get_settings
 from storage.errors import SignoffError
 
@@ -18,8 +19,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow the terminal
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -71,17 +73,6 @@ def dev(port: int = typer.Option(3000, help="Port for the web app.")) -> None:
     from bot.dev import run_dev
 
     run_dev(get_settings(), port=port)
-
-
-def _mount_optional() -> None:
-    try:
-        from bot.audit_cli import audit_app
-    except ImportError:  # pragma: no cover - the audit commands ship with the package
-        return
-    app.add_typer(audit_app, name="audit")
-
-
-_mount_optional()
 
 
 def main() -> None:

@@ -172,17 +172,20 @@ class ChainChecker:
         if self.result.complete:
             expected = self._prev_seq + 1
             if seq != expected:
-                self.fail(seq, f"expected row {expected} here, found row {seq} (a row was deleted, inserted or moved)",
-                          line)
+                self.fail(
+                    seq, f"expected row {expected} here, found row {seq} (a row was deleted, inserted or moved)", line
+                )
                 return False
             if prev_hash != self._prev_hash:
-                self.fail(seq, "prev_hash does not match the previous row's hash (a row before it changed or is "
-                          "missing)", line)
+                self.fail(
+                    seq,
+                    "prev_hash does not match the previous row's hash (a row before it changed or is missing)",
+                    line,
+                )
                 return False
         else:
             if seq <= self._prev_seq:
-                self.fail(seq, f"row {seq} comes after row {self._prev_seq} (rows were reordered or duplicated)",
-                          line)
+                self.fail(seq, f"row {seq} comes after row {self._prev_seq} (rows were reordered or duplicated)", line)
                 return False
             if seq == self._prev_seq + 1 and prev_hash != self._prev_hash:
                 self.fail(seq, "prev_hash does not match the previous row's hash (a row before it changed)", line)

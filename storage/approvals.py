@@ -1,0 +1,312 @@
+"""Approvals: the formal records of ``required`` and ``audit`` approvals, the seed's
+update_approval, and quorum votes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from storage import schema as t
+from storage.codec import digest, dumps
+from storage.errors import (
+    NotFound,
+)
+from storage.records import (
+    Actor,
+    ActorKind,
+    ApprovalRecord,
+    RequirementStatus,
+)
+from storage.requirements import RequirementStore
+from storage.store import new_id
+
+
+class ApprovalStore(RequirementStore):
+    """An approval moves with its requirement, in the same transaction, whichever side is decided."""
+
+    def get_approval(self, approval_id: str) -> ApprovalRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.approvals).where(t.approvals.c.id == approval_id)).mappings().first()
+        if row is None:
+            raise NotFound("approval", approval_id)
+        return ApprovalRecord.from_row(row)
+
+    def approval_for_requirement(self, requirement_id: str) -> ApprovalRecord | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(t.approvals).where(t.approvals.c.requirement_id == requirement_id))
+                .mappings()
+                .first()
+            )
+        return ApprovalRecord.from_row(row) if row else None
+
+    def approvals_for_run(self, run_id: str) -> list[ApprovalRecord]:
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(t.approvals).where(t.approvals.c.run_id == run_id).order_by(t.approvals.c.created_at)
+                )
+                .mappings()
+                .all()
+            )
+        return [ApprovalRecord.from_row(r) for r in rows]
+
+    def update_approval(
+        self,
+        approval_id: str,
+        *,
+        expected_status: str = "pending",
+        status: str,
+        resolved_by: str,
+        resolved_at: int | float | datetime | None = None,
+        note: str | None = None,
+        resolved_by_name: str | None = None,
+    ) -> ApprovalRecord | None:
+        """The seed's resolution call: a conditional UPDATE; None when another decision won.
+
+        The linked requirement moves with it in the same transaction, so Slack, the API and
+        ``continue_run`` all see one decision.
+        """
+        if status not in ("approved", "rejected"):
+            from storage.errors import InvalidDecision
+
+            raise InvalidDecision(f"status must be 'approved' or 'rejected', not {status!r}", "status")
+        when = resolved_at
+        if isinstance(when, int | float):
+            when = datetime.fromtimestamp(when, UTC)
+        when = when or self.clock()
+        actor = Actor(resolved_by, resolved_by_name)
+        with self.transaction() as conn:
+            row = conn.execute(select(t.approvals).where(t.approvals.c.id == approval_id)).mappings().first()
+            if row is None:
+                raise NotFound("approval", approval_id)
+            approval = ApprovalRecord.from_row(row)
+            if approval.requirement_id:
+                # Lock in the order decide() and cancel_run() use (requirement, then approval):
+                # the other order deadlocks on PostgreSQL when a click and this call race.
+                conn.execute(
+                    select(t.requirements.c.id).where(t.requirements.c.id == approval.requirement_id).with_for_update()
+                )
+            now = self.clock()
+            if (
+                approval.requirement_id
+                and expected_status == "pending"
+                and approval.expires_at is not None
+                and now >= approval.expires_at
+            ):
+                # Past its deadline the approval expires (its own outcome, as in decide()); the
+                # late resolution does not win, whether or not the reconciler has run yet.
+                current_req = self.get_requirement_in(conn, approval.requirement_id)
+                if self._transition(conn, current_req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
+                    self._append(
+                        conn,
+                        action="requirement.expired",
+                        actor=Actor.system(),
+                        outcome="expired",
+                        run_id=approval.run_id,
+                        requirement_id=approval.requirement_id,
+                        tool_name=approval.tool_name,
+                        details={"attempted_by": resolved_by, "attempted": status, "approval_id": approval_id},
+                    )
+                    return None
+            result = conn.execute(
+                update(t.approvals)
+                .where(t.approvals.c.id == approval_id, t.approvals.c.status == expected_status)
+                .values(status=status, resolved_by=resolved_by, resolved_at=when, note=note)
+            )
+            if result.rowcount != 1:
+                self._append(
+                    conn,
+                    action="decision.refused",
+                    actor=actor,
+                    outcome="already_decided",
+                    run_id=approval.run_id,
+                    requirement_id=approval.requirement_id,
+                    tool_name=approval.tool_name,
+                    details={"approval_id": approval_id},
+                )
+                won = False
+            else:
+                won = True
+                if approval.requirement_id:
+                    conn.execute(
+                        update(t.requirements)
+                        .where(
+                            t.requirements.c.id == approval.requirement_id,
+                            t.requirements.c.status == str(RequirementStatus.PENDING),
+                        )
+                        .values(
+                            status=status,
+                            resolved_by=resolved_by,
+                            resolved_by_name=resolved_by_name,
+                            resolved_at=when,
+                            resolution=dumps({"note": note} if note else {}),
+                        )
+                    )
+                self._append(
+                    conn,
+                    action=f"approval.{status}",
+                    actor=actor,
+                    outcome=status,
+                    run_id=approval.run_id,
+                    requirement_id=approval.requirement_id,
+                    agent_id=approval.agent_id,
+                    tool_name=approval.tool_name,
+                    reason=note,
+                    details={"approval_id": approval_id},
+                )
+        return self.get_approval(approval_id) if won else None
+
+    def record_audit_approval(
+        self,
+        *,
+        run_id: str,
+        call_key: str,
+        agent_id: str | None,
+        tool_name: str,
+        tool_args: dict[str, Any],
+        requester: str | None,
+        arguments_for_log: Any,
+    ) -> ApprovalRecord:
+        """An ``audit`` approval: the tool runs at once, this row is its compliance record."""
+        now = self.clock()
+        with self.transaction() as conn:
+            existing = conn.execute(
+                select(t.approvals.c.id).where(t.approvals.c.run_id == run_id, t.approvals.c.call_key == call_key)
+            ).first()
+            if existing is not None:
+                approval_id = existing.id
+            else:
+                approval_id = new_id()
+                conn.execute(
+                    insert(t.approvals).values(
+                        id=approval_id,
+                        run_id=run_id,
+                        requirement_id=None,
+                        call_key=call_key,
+                        approval_type="audit",
+                        agent_id=agent_id,
+                        tool_name=tool_name,
+                        tool_args=dumps(tool_args),
+                        args_hash=digest(tool_args),
+                        requester=requester,
+                        status="logged",
+                        quorum=0,
+                        created_at=now,
+                    )
+                )
+                self._append(
+                    conn,
+                    action="approval.audit_logged",
+                    actor=Actor(None, agent_id, ActorKind.AGENT),
+                    outcome="logged",
+                    run_id=run_id,
+                    agent_id=agent_id,
+                    tool_name=tool_name,
+                    arguments=arguments_for_log,
+                    details={"approval_id": approval_id},
+                )
+        return self.get_approval(approval_id)
+
+    def list_approvals(
+        self,
+        *,
+        status: str | None = None,
+        agent_id: str | None = None,
+        tool_name: str | None = None,
+        requester: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[ApprovalRecord]:
+        query = self._approval_filter(select(t.approvals), status, agent_id, tool_name, requester, since, until)
+        query = query.order_by(t.approvals.c.created_at.desc(), t.approvals.c.id).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [ApprovalRecord.from_row(r) for r in conn.execute(query).mappings()]
+
+    def count_approvals(
+        self,
+        *,
+        status: str | None = None,
+        agent_id: str | None = None,
+        tool_name: str | None = None,
+        requester: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        query = self._approval_filter(
+            select(func.count()).select_from(t.approvals), status, agent_id, tool_name, requester, since, until
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _approval_filter(
+        query: Any,
+        status: str | None,
+        agent_id: str | None,
+        tool_name: str | None,
+        requester: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Any:
+        c = t.approvals.c
+        for column, value in (
+            (c.status, status),
+            (c.agent_id, agent_id),
+            (c.tool_name, tool_name),
+            (c.requester, requester),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(c.created_at >= since)
+        if until is not None:
+            query = query.where(c.created_at < until)
+        return query
+
+    def add_vote(self, approval_id: str, voter: str, vote: str, note: str | None = None) -> int:
+        """Record one approver's vote (once per approver); returns the number of approving votes."""
+        with self.transaction() as conn:
+            # Serialise votes on one approval: under READ COMMITTED two racing voters would each
+            # count only their own uncommitted vote and neither would see the quorum reached.
+            # (SQLite's BEGIN IMMEDIATE already serialises; FOR UPDATE compiles to nothing there.)
+            conn.execute(select(t.approvals.c.id).where(t.approvals.c.id == approval_id).with_for_update())
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(t.approval_votes).values(
+                            approval_id=approval_id, voter=voter, vote=vote, note=note, created_at=self.clock()
+                        )
+                    )
+            except IntegrityError:
+                pass
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(t.approval_votes)
+                    .where(t.approval_votes.c.approval_id == approval_id, t.approval_votes.c.vote == "approve")
+                ).scalar_one()
+            )
+
+    def votes(self, approval_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(t.approval_votes)
+                    .where(t.approval_votes.c.approval_id == approval_id)
+                    .order_by(t.approval_votes.c.id)
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(r) for r in rows]

@@ -1,0 +1,84 @@
+"""The web process built by ``create_app(deps)``: ``GET /healthz`` reports database and Redis.
+
+Real pieces: SQLite or PostgreSQL, the local Redis, and a Redis client pointed at a closed port
+for the outage. Slack is configured with dummy credentials: building the app calls no Slack API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from redis import Redis
+
+from bot.app import create_app
+from bot.deps import Deps, build_deps
+from bot.settings import Settings
+from tests.conftest import REDIS_URL
+
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+
+
+def settings_for(db_url: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "redis_url": REDIS_URL,
+        "slack_bot_token": "xoxb-health-test",
+        "slack_signing_secret": "health-test-secret",
+        "slack_api_url": "http://127.0.0.1:1/api/",
+        "signoff_agents": "runner.examples",
+        "signoff_queue": "signoff-health-test",
+    }
+    values.update(extra)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Any]:
+    made: list[tuple[TestClient, Deps]] = []
+
+    def make(db_url: str | None = None, redis: Redis | None = None) -> TestClient:
+        deps = build_deps(settings_for(db_url or f"sqlite:///{tmp_path / 'health.db'}"), redis=redis)
+        client = TestClient(create_app(deps))
+        made.append((client, deps))
+        return client
+
+    yield make
+    for client, deps in made:
+        client.close()
+        deps.redis.close()
+        deps.db.dispose()
+
+
+@pytest.mark.redis
+def test_healthz_ok_with_database_and_redis_up(make_client: Any) -> None:
+    response = make_client().get("/healthz")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_healthz_ok_on_postgres(make_client: Any, pg_url: str) -> None:
+    response = make_client(db_url=pg_url).get("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+
+
+def test_healthz_503_names_redis_when_it_is_unreachable(make_client: Any) -> None:
+    dead = Redis.from_url(CLOSED_REDIS, socket_connect_timeout=1)
+    response = make_client(redis=dead).get("/healthz")
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["database"] == "ok"
+    assert body["redis"].startswith("unreachable: ")  # e.g. "unreachable: ConnectionError"
+    assert "Error" in body["redis"]
+
+
+def test_healthz_needs_no_api_token(make_client: Any) -> None:
+    """Load balancers probe it without credentials; the REST API's bearer auth does not apply."""
+    response = make_client(redis=Redis.from_url(CLOSED_REDIS, socket_connect_timeout=1)).get("/healthz")
+    assert response.status_code == 503 and "detail" not in response.json()
