@@ -105,17 +105,8 @@ class ApprovalStore(RequirementStore):
                 # Past its deadline the approval expires (its own outcome, as in decide()); the
                 # late resolution does not win, whether or not the reconciler has run yet.
                 current_req = self.get_requirement_in(conn, approval.requirement_id)
-                if self._transition(conn, current_req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
-                    self._append(
-                        conn,
-                        action="requirement.expired",
-                        actor=Actor.system(),
-                        outcome="expired",
-                        run_id=approval.run_id,
-                        requirement_id=approval.requirement_id,
-                        tool_name=approval.tool_name,
-                        details={"attempted_by": resolved_by, "attempted": status, "approval_id": approval_id},
-                    )
+                details = {"attempted_by": resolved_by, "attempted": status, "approval_id": approval_id}
+                if self._expire(conn, current_req, now, details):
                     return None
             result = conn.execute(
                 update(t.approvals)

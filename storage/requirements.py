@@ -236,17 +236,7 @@ class RequirementStore(AuditLog):
                 and current.expires_at is not None
                 and now >= current.expires_at
             ):
-                self._transition(conn, current, RequirementStatus.EXPIRED, Actor.system(), {}, now)
-                self._append(
-                    conn,
-                    action="requirement.expired",
-                    actor=Actor.system(),
-                    outcome="expired",
-                    run_id=current.run_id,
-                    requirement_id=current.id,
-                    tool_name=current.tool_name,
-                    details={"attempted_by": actor.id, "attempted": str(status), "via": via},
-                )
+                self._expire(conn, current, now, {"attempted_by": actor.id, "attempted": str(status), "via": via})
                 error = RequirementExpired(current.id, current.expires_at)
             elif not self._transition(conn, current, status, actor, resolution, now, expected_status=expected_status):
                 latest = self.get_requirement_in(conn, requirement_id)
@@ -328,15 +318,24 @@ class RequirementStore(AuditLog):
             if req.expires_at is None or now < req.expires_at:
                 continue
             with self.transaction() as conn:
-                if self._transition(conn, req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
-                    self._append(
-                        conn,
-                        action="requirement.expired",
-                        actor=Actor.system(),
-                        outcome="expired",
-                        run_id=req.run_id,
-                        requirement_id=req.id,
-                        tool_name=req.tool_name,
-                    )
+                if self._expire(conn, req, now):
                     expired.append(req)
         return [self.get_requirement(r.id) for r in expired]
+
+    def _expire(
+        self, conn: Connection, req: RequirementRecord, now: datetime, details: dict[str, Any] | None = None
+    ) -> bool:
+        """pending -> expired, with its audit row; False when a decision got there first."""
+        if not self._transition(conn, req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
+            return False
+        self._append(
+            conn,
+            action="requirement.expired",
+            actor=Actor.system(),
+            outcome="expired",
+            run_id=req.run_id,
+            requirement_id=req.id,
+            tool_name=req.tool_name,
+            details=details,
+        )
+        return True

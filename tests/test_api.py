@@ -21,14 +21,17 @@ from fastapi.testclient import TestClient
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
+from bot.api import ResolveIn, _decision
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
 from runner import Agent, approval, jobs, tool
+from runner.decisions import Action
 from runner.registry import Registry
 from runner.runtime import Runtime
 from storage import Database, NewRequirement, RequirementKind, RunStatus
+from storage.errors import InvalidDecision, ToolConfigError
 from storage.export import verify_lines
 from storage.records import RequirementRecord
 from tests.conftest import REDIS_URL
@@ -325,6 +328,73 @@ def test_resolve_error_codes(env: Env) -> None:
         ("decision.refused", "U_ALICE", "SelfApproval"),
         ("decision.refused", "U_CAROL", "already_decided"),
     ]
+
+
+def test_values_and_result_do_not_fit_an_approval(env: Env) -> None:
+    """What ``values``/``result`` can reach through the API.
+
+    The API lists and resolves *approvals*, and an approval row exists only for an
+    ``@approval(type="required")`` tool call, which is always a confirmation: ``@approval(type="required")``
+    cannot be combined with ``requires_user_input`` or ``external_execution`` (the tool definition is
+    refused). So on every approval the API can reach, ``values`` and ``result`` are a clear 422 and
+    nothing is decided; the input/external branches are covered below at the mapping level.
+    """
+    _, req = env.paused_run(tool_call("refund", {"customer_id": "42", "amount": 500}))
+    approval_id = env.approval_id(req)
+    for extra in ({"values": {"customer_id": "43"}}, {"result": "done by hand"}, {"result": 0},
+                  {"values": {}, "result": "x"}):
+        response = env.resolve(approval_id, status="approved", resolved_by="U_BOB", **extra)
+        assert response.status_code == 422, (extra, response.text)
+        detail = response.json()["detail"]
+        assert "not 'values' or 'result'" in detail and "'args'" in detail, detail
+    for extra in ({"values": {"a": 1}}, {"result": "x"}):
+        response = env.resolve(approval_id, status="rejected", resolved_by="U_BOB", **extra)
+        assert response.status_code == 422 and "note only" in response.json()["detail"]
+    assert env.db.get_requirement(req.id).is_pending  # none of that decided anything
+    assert env.client.get(f"/api/approvals/{approval_id}").json()["status"] == "pending"
+    assert env.deps.queue.job_ids == []
+
+
+@pytest.mark.parametrize("flags", [{"requires_user_input": True}, {"external_execution": True}])
+def test_required_approval_cannot_gate_input_or_external_tools(flags: dict[str, bool]) -> None:
+    """Why no approval is ever a user-input or external-execution request."""
+
+    def transfer(account: str) -> str:
+        return account
+
+    with pytest.raises(ToolConfigError, match="cannot be combined with external_execution or requires_user_input"):
+        tool(**flags)(approval(type="required")(transfer))
+    with pytest.raises(ToolConfigError):
+        approval(type="required")(tool(**flags)(transfer))
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "expected"),
+    [
+        (RequirementKind.USER_INPUT, {"values": {"iban": "DE89"}}, (Action.ANSWER, {"values": {"iban": "DE89"}})),
+        (RequirementKind.USER_INPUT, {}, "send its fields in 'values'"),
+        (RequirementKind.EXTERNAL_EXECUTION, {"result": "wired"}, (Action.DONE, {"result": "wired"})),
+        (RequirementKind.EXTERNAL_EXECUTION, {"result": 0}, (Action.DONE, {"result": 0})),
+        (RequirementKind.EXTERNAL_EXECUTION, {}, "send its outcome in 'result'"),
+        (RequirementKind.CONFIRMATION, {"args": {"amount": 1}}, (Action.EDIT, {"args": {"amount": 1}})),
+        (RequirementKind.CONFIRMATION, {}, (Action.APPROVE, {})),
+    ],
+)
+def test_resolve_body_maps_to_the_action_for_the_requirement_kind(
+    sqlite_db: Database, kind: RequirementKind, body: dict[str, Any], expected: Any
+) -> None:
+    """``bot.api._decision`` for every kind (input and external kinds are not reachable through
+    the API today: see ``test_values_and_result_do_not_fit_an_approval``)."""
+    run = sqlite_db.create_run(kind="agent", target_id="payments", target_name="P", input="x", state={"v": 1})
+    spec = NewRequirement(call_key="t1:c1", kind=kind, tool_call_id="c1", tool_name="wire", tool_args={})
+    (req,) = sqlite_db.create_requirements(run.id, 1, [spec], requester="U_ALICE")
+    decision = ResolveIn(status="approved", resolved_by="U_BOB", **body)
+    if isinstance(expected, str):
+        with pytest.raises(InvalidDecision, match=expected):
+            _decision(req, decision)
+    else:
+        assert _decision(req, decision) == expected
+    assert _decision(req, ResolveIn(status="rejected", resolved_by="U_BOB", note="no")) == (Action.REJECT, {})
 
 
 def test_resolve_after_expiry_is_410_and_the_run_resumes(env: Env) -> None:
