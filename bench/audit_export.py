@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--database-url", default=None, help="PostgreSQL base URL (default: SQLite files)")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh-process runs per task; medians are reported")
     parser.add_argument("--measure", nargs=2, metavar=("URL", "TASK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -151,12 +153,17 @@ def main() -> None:
             fill_s = fill(url, n)
             print(f"{n} events appended in {fill_s:.1f}s", file=sys.stderr)
             for task in ("jsonl", "csv", "verify", "control"):
-                out = subprocess.run(
-                    [sys.executable, __file__, "--measure", url, task],
-                    check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                )
-                row = {"events": n, **json.loads(out.stdout.strip().splitlines()[-1])}
-                print(json.dumps(row), file=sys.stderr)
+                runs = []
+                for _ in range(args.repeat):
+                    out = subprocess.run(
+                        [sys.executable, __file__, "--measure", url, task],
+                        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                    )
+                    runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                    print(json.dumps({"events": n, **runs[-1]}), file=sys.stderr)
+                row: dict[str, Any] = {"events": n, "task": task, "runs": len(runs)}
+                for key in ("bytes", "seconds", "rss_before_mib", "rss_peak_mib", "traced_peak_mib"):
+                    row[key] = statistics.median(r[key] for r in runs)
                 results.append(row)
             if schema:
                 drop_schema(args.database_url, schema)
@@ -164,11 +171,12 @@ def main() -> None:
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {platform.platform()}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{backend}\n")
+    print(f"Medians of {args.repeat} fresh-process runs per task.\n")
     print("| events | task | seconds | output MiB | peak RSS MiB (before) | peak traced MiB |")
     print("| ---: | --- | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r['events']:,} | {r['task']} | {r['seconds']} | {r['bytes'] / 1048576:.1f} | "
-              f"{r['rss_peak_mib']} ({r['rss_before_mib']}) | {r['traced_peak_mib']} |")
+        print(f"| {r['events']:,} | {r['task']} | {r['seconds']:.2f} | {r['bytes'] / 1048576:.1f} | "
+              f"{r['rss_peak_mib']:.1f} ({r['rss_before_mib']:.1f}) | {r['traced_peak_mib']:.2f} |")
 
 
 if __name__ == "__main__":

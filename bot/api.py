@@ -127,9 +127,11 @@ class CountOut(BaseModel):
 
 
 class ResolveIn(BaseModel):
-    """A decision. ``approved`` with ``args`` approves edited arguments; on a request for input,
-    ``approved`` with ``values`` answers it; on a step done by hand, ``approved`` with ``result``
-    hands back its result."""
+    """A decision on an approval. ``approved`` with ``args`` approves edited arguments.
+
+    ``values`` and ``result`` are part of the schema (answers and hand-back results), but a
+    ``required`` approval is always a confirmation (``@approval`` refuses tools that ask for
+    input or are done by hand), so today they are refused with a 422 that says so."""
 
     model_config = ConfigDict(extra="forbid")
 

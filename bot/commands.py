@@ -1,18 +1,28 @@
-"""Parsing ``/agent`` text: pure, no Slack, no I/O.
+"""Parsing ``/agent`` and ``/approvals`` text: pure, no Slack, no I/O.
 
 ``/agent <agent_id> <prompt>`` starts a run; ``list``, ``status <run_id>``, ``cancel <run_id>`` and
 ``help`` are sub-commands. Anything else becomes a :class:`Usage` that says what to type instead.
 An agent id that collides with a sub-command name cannot be started with this command (ids are
 slugs like ``finance``; the bundled ones never collide).
+
+``/approvals`` lists the caller's pending decisions; ``/approvals export [csv|jsonl] [since
+YYYY-MM-DD] [until YYYY-MM-DD] [agent <id>]`` asks for the audit log as a file (:class:`Export`);
+``/approvals help`` explains both.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 COMMAND = "/agent"
 SUBCOMMANDS = ("list", "status", "cancel", "help")
+APPROVALS = "/approvals"
+EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_SYNTAX = f"{APPROVALS} export [csv|jsonl] [since YYYY-MM-DD] [until YYYY-MM-DD] [agent <id>]"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ def help_text(agent_ids: Iterable[str] = ()) -> str:
         f"• `{COMMAND} status <run_id>`: where a run stands",
         f"• `{COMMAND} cancel <run_id>`: cancel a run that has not finished",
         f"• `{COMMAND} help`: this message",
-        "• `/approvals`: the decisions waiting for you",
+        f"• `{APPROVALS}`: the decisions waiting for you; `{APPROVALS} help` for the audit log export",
     ]
     if ids:
         lines.append("Agents: " + ", ".join(f"`{i}`" for i in ids))
@@ -118,3 +128,145 @@ def _closest(word: str, ids: list[str]) -> str | None:
         if candidate.lower() == lowered or candidate.lower().startswith(lowered) or lowered.startswith(candidate):
             return candidate
     return None
+
+
+# ----------------------------------------------------------------------------- /approvals
+
+
+@dataclass(frozen=True)
+class ListPending:
+    pass
+
+
+@dataclass(frozen=True)
+class ApprovalsHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class Export:
+    """``/approvals export``: the audit log as a file. ``until`` is inclusive (the whole day)."""
+
+    format: str = "jsonl"
+    since: date | None = None
+    until: date | None = None
+    agent: str | None = None
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """The UTC bounds to query: from ``since`` 00:00 to the end of ``until`` (exclusive next midnight)."""
+        start = datetime.combine(self.since, time(), tzinfo=UTC) if self.since else None
+        end = datetime.combine(self.until + timedelta(days=1), time(), tzinfo=UTC) if self.until else None
+        return start, end
+
+    def filters(self) -> dict[str, str]:
+        """The filters as the export's header records them (the keys of the CLI and the API)."""
+        start, end = self.window()
+        values = {
+            "since": start.isoformat() if start else None,
+            "until": end.isoformat() if end else None,
+            "agent": self.agent,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def describe(self) -> str:
+        """The filters for a person (mrkdwn): "since 2026-11-01, until 2026-11-24 (inclusive)"."""
+        parts = []
+        if self.since:
+            parts.append(f"since {self.since.isoformat()}")
+        if self.until:
+            parts.append(f"until {self.until.isoformat()} (inclusive)")
+        if self.agent:
+            parts.append(f"agent `{_clip(self.agent)}`")
+        return ", ".join(parts) if parts else "no filters: the whole log"
+
+
+ApprovalsCommand = ListPending | ApprovalsHelp | Export | Usage
+
+
+def approvals_help_text() -> str:
+    return "\n".join(
+        [
+            f"*Usage of `{APPROVALS}`*",
+            f"• `{APPROVALS}`: the decisions waiting for you, each linking to its card",
+            f"• `{EXPORT_SYNTAX}`: the audit log as a file, sent to you in a DM (approvers only). "
+            "JSONL (the default) carries the hash chain: `signoff audit verify FILE` checks it offline. "
+            "Dates are UTC; `until` includes that day.",
+            f"  e.g. `{APPROVALS} export csv since 2026-11-01 agent finance`",
+            f"• `{APPROVALS} help`: this message",
+        ]
+    )
+
+
+def _export_usage(problem: str) -> Usage:
+    return Usage(f"{problem}\nType `{EXPORT_SYNTAX}`, e.g. `{APPROVALS} export jsonl since 2026-11-01`.")
+
+
+def _parse_date(word: str, value: str | None) -> date | Usage:
+    if value is None:
+        return _export_usage(f"`{word}` needs a date after it (YYYY-MM-DD).")
+    if not _DATE.fullmatch(value):
+        return _export_usage(f"`{_clip(value)}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return _export_usage(f"`{value}` is not a date of the calendar.")
+
+
+def parse_export(words: list[str]) -> Export | Usage:
+    """The words after ``export``: a format and ``since``/``until``/``agent`` pairs, in any order, once each."""
+    fmt: str | None = None
+    since: date | None = None
+    until: date | None = None
+    agent: str | None = None
+    seen: set[str] = set()
+    i = 0
+    while i < len(words):
+        word = words[i].lower()
+        if word in EXPORT_FORMATS or word == "json":
+            if fmt is not None:
+                return _export_usage("Give one format, `csv` or `jsonl`.")
+            if word == "json":
+                return _export_usage("The format is `jsonl` (one JSON document a line) or `csv`.")
+            fmt = word
+            i += 1
+            continue
+        if word not in ("since", "until", "agent"):
+            return _export_usage(
+                f"I do not know `{_clip(words[i])}` here: "
+                "give a format (`csv` or `jsonl`), `since`, `until` or `agent`."
+            )
+        if word in seen:
+            return _export_usage(f"`{word}` is given twice.")
+        seen.add(word)
+        value = words[i + 1] if i + 1 < len(words) else None
+        if word == "agent":
+            if value is None or value.lower() in ("since", "until", "agent", *EXPORT_FORMATS):
+                return _export_usage("`agent` needs an agent id after it, e.g. `agent finance`.")
+            agent = value
+        else:
+            parsed = _parse_date(word, value)
+            if isinstance(parsed, Usage):
+                return parsed
+            if word == "since":
+                since = parsed
+            else:
+                until = parsed
+        i += 2
+    if since and until and since > until:
+        return _export_usage(f"`since {since}` is after `until {until}`: nothing could match.")
+    return Export(fmt or "jsonl", since, until, agent)
+
+
+def parse_approvals(text: str | None) -> ApprovalsCommand:
+    """Turn the text after ``/approvals`` into a command; never raises."""
+    words = (text or "").split()
+    if not words:
+        return ListPending()
+    head = words[0].lower()
+    if head in ("list", "mine") and len(words) == 1:
+        return ListPending()
+    if head in ("help", "-h", "--help", "?"):
+        return ApprovalsHelp()
+    if head == "export":
+        return parse_export(words[1:])
+    return Usage(f"I do not know `{APPROVALS} {_clip(' '.join(words))}`.\n" + approvals_help_text())

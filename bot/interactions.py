@@ -24,6 +24,7 @@ from bot import cards, commands, modals
 from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import ROOT, SlackNotifier, card_options, tool_function
+from bot.slack_export import initial_comment, write_export
 from runner import policy
 from runner.decisions import Action, Outcome, authorize, resolve
 from runner.queue import enqueue_continue, enqueue_retry, enqueue_start
@@ -326,18 +327,16 @@ class Handlers:
     # ------------------------------------------------------------------ /approvals
 
     async def approvals_command(self, ack: Ack, command: dict[str, Any], respond: Any) -> None:
+        parsed = commands.parse_approvals(command.get("text"))
+        if isinstance(parsed, commands.Usage | commands.ApprovalsHelp):
+            text = parsed.message if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
+            await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
+            return
         await ack()
         user = str(command.get("user_id") or "")
         channel = command.get("channel_id")
-        sub = (command.get("text") or "").strip().lower()
-        if sub == "export":
-            text = "Exports are made with `signoff audit export` (CSV or JSONL) or `GET /api/audit/export`."
-            await self.ephemeral(channel, user, text, respond=respond)
-            return
-        if sub and sub not in ("list", "mine"):
-            await self.ephemeral(
-                channel, user, "Type `/approvals` to see the decisions waiting for you.", respond=respond
-            )
+        if isinstance(parsed, commands.Export):
+            await self.export_audit(parsed, Actor(user, command.get("user_name")), channel, respond)
             return
         items = await asyncio.to_thread(self._pending_for, user)
         links: list[tuple[RequirementRecord, RunRecord, str | None]] = []
@@ -346,6 +345,77 @@ class Handlers:
             links.append((req, run, link))
         text, blocks = cards.approvals_message(links)
         await self.ephemeral(channel, user, text, blocks, respond=respond)
+
+    # ------------------------------------------------------------------ /approvals export
+
+    def _may_export(self, cmd: commands.Export, actor: Actor) -> bool:
+        """Blocking: only approvers may export; a refusal is audited."""
+        if actor.id and policy.is_approver(actor.id, self.s.deps.settings.signoff_approvers, self.s.directory):
+            return True
+        self.s.deps.db.append_audit(
+            action="audit.export_refused",
+            actor=actor,
+            outcome="NotAnApprover",
+            reason="only approvers may export the audit log",
+            details={"via": "slack", "format": cmd.format, "filters": cmd.filters()},
+        )
+        return False
+
+    async def export_audit(self, cmd: commands.Export, actor: Actor, channel: str | None, respond: Any) -> None:
+        """Write the export off the loop, then upload it to the requester alone, in a DM."""
+        user = actor.id or ""
+        if not await asyncio.to_thread(self._may_export, cmd, actor):
+            text = ":no_entry: Only approvers can export the audit log. Your attempt was recorded."
+            await self.ephemeral(channel, user, text, respond=respond)
+            return
+        await self.ephemeral(
+            channel,
+            user,
+            f":hourglass_flowing_sand: Exporting the audit log as {cmd.format.upper()} ({cmd.describe()}); "
+            "I will send you the file in a direct message.",
+            respond=respond,
+        )
+        db = self.s.deps.db
+        try:
+            export = await asyncio.to_thread(write_export, db, cmd, now=self.s.deps.clock())
+        except Exception as exc:
+            log.exception("writing the audit export for %s failed", user)
+            text = f":x: The export could not be written ({type(exc).__name__}); nothing was sent."
+            await self.ephemeral(channel, user, text, respond=respond)
+            return
+        details: dict[str, Any] = {"via": "slack", "filters": cmd.filters(), "file": export.record()}
+        # Recorded before the file leaves, so a crash mid-upload still leaves a trace of who asked.
+        await asyncio.to_thread(
+            db.append_audit, action="audit.export_requested", actor=actor, outcome="uploading", details=details
+        )
+        try:
+            opened = await self.client.conversations_open(users=user)
+            dm = str((opened.get("channel") or {}).get("id") or "")
+            uploaded = await self.client.files_upload_v2(
+                channel=dm,
+                file=str(export.path),
+                filename=export.filename,
+                title=f"signoff audit log ({export.rows} events, {export.format.upper()})",
+                initial_comment=initial_comment(cmd, export),
+            )
+        except Exception as exc:  # SlackApiError, or the upload itself (network, size limit)
+            error = str(exc.response.get("error")) if isinstance(exc, SlackApiError) else type(exc).__name__
+            log.warning("uploading the audit export to %s failed: %s", user, error, exc_info=True)
+            await asyncio.to_thread(
+                db.append_audit, action="audit.export_failed", actor=actor, outcome=error, details=details
+            )
+            text = f":x: I could not send you the export ({error}); nothing was shared."
+            await self.ephemeral(channel, user, text, respond=respond)
+            return
+        finally:
+            export.remove()
+        files = uploaded.get("files") or [uploaded.get("file") or {}]
+        details |= {"channel": dm, "file_id": (files[0] or {}).get("id")}
+        await asyncio.to_thread(
+            db.append_audit, action="audit.exported", actor=actor, outcome="delivered", details=details
+        )
+        text = f":white_check_mark: Sent you the export ({export.rows} events) in a direct message."
+        await self.ephemeral(channel, user, text, respond=respond)
 
     def _pending_for(self, user: str) -> list[tuple[RequirementRecord, RunRecord, tuple[str, str] | None]]:
         db = self.s.deps.db

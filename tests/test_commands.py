@@ -1,14 +1,30 @@
-"""``/agent`` text parsing: pure, no Slack."""
+"""``/agent`` and ``/approvals`` text parsing: pure, no Slack."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot import cards
 from bot.blockkit import validate_message
-from bot.commands import Cancel, Help, ListTargets, Start, Status, Usage, help_text, parse
+from bot.commands import (
+    EXPORT_SYNTAX,
+    ApprovalsHelp,
+    Cancel,
+    Export,
+    Help,
+    ListPending,
+    ListTargets,
+    Start,
+    Status,
+    Usage,
+    approvals_help_text,
+    help_text,
+    parse,
+    parse_approvals,
+)
 from runner.registry import describe, load
 
 IDS = ["customer-email", "finance", "infra"]
@@ -101,3 +117,80 @@ def test_bundled_examples_are_listed_and_startable() -> None:
     listed = json.dumps(blocks)
     assert "`data-pipeline` (workflow)" in listed and "`support` (team)" in listed and "`finance` (agent)" in listed
     assert "data-pipeline" in text and "support" in text
+
+
+# ----------------------------------------------------------------------------- /approvals
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ListPending()),
+        (None, ListPending()),
+        ("list", ListPending()),
+        ("Mine", ListPending()),
+        ("help", ApprovalsHelp()),
+        ("export", Export("jsonl")),
+        ("EXPORT CSV", Export("csv")),
+        ("export jsonl since 2026-11-01", Export("jsonl", since=date(2026, 11, 1))),
+        ("export until 2026-11-24 csv", Export("csv", until=date(2026, 11, 24))),
+        ("export agent Finance-2", Export("jsonl", agent="Finance-2")),
+        (
+            "export  csv  since 2026-11-01\nuntil 2026-11-01 agent finance",
+            Export("csv", date(2026, 11, 1), date(2026, 11, 1), "finance"),
+        ),
+    ],
+)
+def test_parse_approvals(text: str | None, expected: object) -> None:
+    assert parse_approvals(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("export xml", "I do not know `xml`"),
+        ("export json", "`jsonl`"),
+        ("export csv jsonl", "one format"),
+        ("export since", "needs a date"),
+        ("export since 24/11/2026", "YYYY-MM-DD"),
+        ("export since 2026-02-30", "not a date of the calendar"),
+        ("export until since", "is not a date"),
+        ("export agent", "needs an agent id"),
+        ("export agent csv", "needs an agent id"),
+        ("export since 2026-01-01 since 2026-02-01", "given twice"),
+        ("export since 2026-11-24 until 2026-11-23", "nothing could match"),
+    ],
+)
+def test_bad_export_arguments_say_what_to_type(text: str, says: str) -> None:
+    cmd = parse_approvals(text)
+    assert isinstance(cmd, Usage) and says in cmd.message, cmd
+    assert EXPORT_SYNTAX in cmd.message
+
+
+def test_unknown_approvals_subcommand_gets_the_help() -> None:
+    cmd = parse_approvals("pending please")
+    assert isinstance(cmd, Usage) and "`/approvals pending please`" in cmd.message
+    assert approvals_help_text() in cmd.message
+    assert isinstance(parse_approvals("list everything"), Usage)
+
+
+def test_export_window_is_utc_and_until_is_inclusive() -> None:
+    cmd = Export("csv", date(2026, 11, 1), date(2026, 11, 24), "finance")
+    assert cmd.window() == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
+    assert cmd.filters() == {
+        "since": "2026-11-01T00:00:00+00:00",
+        "until": "2026-11-25T00:00:00+00:00",
+        "agent": "finance",
+    }
+    assert cmd.describe() == "since 2026-11-01, until 2026-11-24 (inclusive), agent `finance`"
+    assert Export().window() == (None, None) and Export().filters() == {}
+    assert Export().describe() == "no filters: the whole log"
+
+
+def test_approvals_help_fits_a_message() -> None:
+    text = approvals_help_text()
+    for word in (EXPORT_SYNTAX, "signoff audit verify FILE", "approvers only", "`/approvals help`"):
+        assert word in text
+    shown, blocks = cards.notice(text)
+    assert shown == text and not validate_message(blocks, shown)
+    assert "/approvals help" in help_text(IDS)
