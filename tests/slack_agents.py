@@ -11,23 +11,21 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from runner.agent import Agent
 from runner.approval import approval
 from runner.examples import (
-    collect_data,
     customer_email,
     data_pipeline,
-    data_transformer,
     finance,
     infrastructure,
-    publish_report,
     support,
 )
 from runner.mcp import MCPTools
 from runner.tools import tool
-from runner.workflow import Step, Workflow
+from runner.workflow import Workflow
 
 
 @tool(requires_user_input=True, user_input_fields=["nights"])
@@ -64,17 +62,7 @@ data_pipeline_skip = Workflow(
     id="data-pipeline-skip",
     name="Data pipeline (skip)",
     description="The bundled data pipeline, but a rejected publish is skipped instead of cancelling.",
-    steps=[
-        Step(name="Collect", executor=collect_data),
-        Step(name="Transform", agent=data_transformer),
-        Step(
-            name="Publish",
-            executor=publish_report,
-            requires_confirmation=True,
-            confirmation_message="Review the report above before it is published to the production dashboard.",
-            on_reject="skip",
-        ),
-    ],
+    steps=[replace(s, on_reject="skip") if s.requires_confirmation else s for s in data_pipeline.steps_list],
 )
 
 MCP_SERVER = Path(__file__).resolve().parent / "mcp_server.py"

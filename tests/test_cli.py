@@ -11,16 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 SIGNOFF = Path(sys.executable).parent / "signoff"
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 
 
 def signoff(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    if not SIGNOFF.exists():
-        pytest.skip(f"the console script is not installed at {SIGNOFF}")
+    assert SIGNOFF.exists(), f"the console script is not installed at {SIGNOFF}: run pip install -e ."
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "PYTHONPATH": str(ROOT),
              "COLUMNS": "60", **env}
     return subprocess.run([str(SIGNOFF), *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60)

@@ -43,29 +43,11 @@ from storage.errors import (
     RunBusy,
     ToolConfigError,
 )
+from tests.calls import CALLS, calls_of, record, reset_calls  # noqa: F401 (reset_calls is autouse)
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI, delay, error, text, tool_call, tool_calls
 
 STREAM = pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
-
-CALLS: list[tuple[str, dict[str, Any]]] = []
-_calls_lock = threading.Lock()
-
-
-def record(name: str, **args: Any) -> None:
-    with _calls_lock:
-        CALLS.append((name, args))
-
-
-def calls_of(name: str) -> list[dict[str, Any]]:
-    return [args for n, args in CALLS if n == name]
-
-
-@pytest.fixture(autouse=True)
-def _reset_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
 
 
 # ------------------------------------------------------------------------------ tools

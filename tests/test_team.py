@@ -15,8 +15,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -42,31 +41,19 @@ from runner import (
 from storage import Database, RequirementStatus, RunStatus
 from storage.errors import InvalidDecision, ToolConfigError
 from storage.records import RequirementRecord, RunRecord
+from tests.calls import CALLS, calls_of, record, reset_calls  # noqa: F401 (reset_calls is autouse)
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call, tool_calls
 
 REPO = Path(__file__).resolve().parent.parent
-SEED = Path("/work/shared/seeds/000_ef3b28df90efbf6b.txt")
+SEED_NAME = "seeds/000_ef3b28df90efbf6b.txt"
+SEED = next(
+    (base / SEED_NAME for base in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
+     if (base / SEED_NAME).exists()),
+    Path(__file__).resolve().parents[2] / "shared" / SEED_NAME,
+)
+"""The seed document: shared/ sits beside the checkout, in development and in CI."""
 STREAM = pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
-
-CALLS: list[tuple[str, dict[str, Any]]] = []
-_lock = threading.Lock()
-
-
-def record(name: str, **args: Any) -> None:
-    with _lock:
-        CALLS.append((name, args))
-
-
-def calls_of(name: str) -> list[dict[str, Any]]:
-    return [args for n, args in CALLS if n == name]
-
-
-@pytest.fixture(autouse=True)
-def _reset_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
 
 
 # ------------------------------------------------------------------------------ the team
@@ -452,8 +439,7 @@ if run_response.is_paused:
 
 
 def test_seed_snippet_is_the_seeds() -> None:
-    if not SEED.exists():
-        pytest.skip("the seed document is not on this machine")
+    assert SEED.exists(), f"the seed document is expected at {SEED} (shared/ beside the checkout)"
     seed_lines = {line.strip() for line in SEED.read_text().splitlines()}
     for line in SEED_TEAM_SNIPPET.splitlines():
         assert line.strip() in seed_lines, line
