@@ -102,9 +102,7 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
 # -- public entry points ------------------------------------------------------------------------
 
 
-def validate_message(
-    blocks: Sequence[Mapping[str, Any]] | None, text: str | None = None
-) -> Problems:
+def validate_message(blocks: Sequence[Mapping[str, Any]] | None, text: str | None = None) -> Problems:
     """Problems that would make Slack refuse a message with these ``blocks`` and ``text``."""
     problems: Problems = []
     if text is not None:
@@ -130,9 +128,7 @@ def validate_view(view: Mapping[str, Any]) -> Problems:
         if "title" not in view:
             problems.append("/view/title: is required for a modal")
         else:
-            problems.extend(
-                _check_text(view["title"], "/view/title", MAX_VIEW_TITLE, plain_only=True)
-            )
+            problems.extend(_check_text(view["title"], "/view/title", MAX_VIEW_TITLE, plain_only=True))
     blocks = view.get("blocks")
     has_input = False
     if blocks is None:
@@ -143,9 +139,7 @@ def validate_view(view: Mapping[str, Any]) -> Problems:
             has_input = any(isinstance(b, Mapping) and b.get("type") == "input" for b in blocks)
     for key in ("submit", "close"):
         if view.get(key) is not None:
-            problems.extend(
-                _check_text(view[key], f"/view/{key}", MAX_VIEW_BUTTON, plain_only=True)
-            )
+            problems.extend(_check_text(view[key], f"/view/{key}", MAX_VIEW_BUTTON, plain_only=True))
     if vtype == "modal" and has_input and view.get("submit") is None:
         problems.append("/view/submit: is required when the view has an input block")
     metadata = view.get("private_metadata")
@@ -153,9 +147,7 @@ def validate_view(view: Mapping[str, Any]) -> Problems:
         if not isinstance(metadata, str):
             problems.append("/view/private_metadata: must be a string")
         elif len(metadata) > MAX_PRIVATE_METADATA:
-            problems.append(
-                _too_long("/view/private_metadata", MAX_PRIVATE_METADATA, len(metadata))
-            )
+            problems.append(_too_long("/view/private_metadata", MAX_PRIVATE_METADATA, len(metadata)))
     for key in ("callback_id", "external_id"):
         problems.extend(_check_id(view.get(key), f"/view/{key}"))
     return problems
@@ -229,8 +221,7 @@ def _check_blocks(blocks: Any, path: str, max_blocks: int, where: str) -> Proble
             if isinstance(block_id, str):
                 if block_id in seen_block_ids:
                     found.append(
-                        f"{bpath}/block_id: duplicate block_id {block_id!r} "
-                        f"(also at {path}/{seen_block_ids[block_id]})"
+                        f"{bpath}/block_id: duplicate block_id {block_id!r} (also at {path}/{seen_block_ids[block_id]})"
                     )
                 else:
                     seen_block_ids[block_id] = i
@@ -268,9 +259,7 @@ def _check_block(block: Any, path: str) -> Problems:
         if "text" not in block:
             problems.append(f"{path}/text: is required")
         else:
-            problems.extend(
-                _check_text(block["text"], f"{path}/text", MAX_HEADER_TEXT, plain_only=True)
-            )
+            problems.extend(_check_text(block["text"], f"{path}/text", MAX_HEADER_TEXT, plain_only=True))
     elif btype == "context":
         problems.extend(_check_context(block, path))
     elif btype == "actions":
@@ -299,9 +288,7 @@ def _check_section(block: Mapping[str, Any], path: str) -> Problems:
             problems.append(f"{path}/fields: must be an array of text objects")
         else:
             if len(fields) > MAX_SECTION_FIELDS:
-                problems.append(
-                    _too_many(f"{path}/fields", MAX_SECTION_FIELDS, len(fields), "fields")
-                )
+                problems.append(_too_many(f"{path}/fields", MAX_SECTION_FIELDS, len(fields), "fields"))
             for j, field in enumerate(fields):
                 problems.extend(_check_text(field, f"{path}/fields/{j}", MAX_SECTION_FIELD_TEXT))
     accessory = block.get("accessory")
@@ -310,17 +297,21 @@ def _check_section(block: Mapping[str, Any], path: str) -> Problems:
     return problems
 
 
-def _check_context(block: Mapping[str, Any], path: str) -> Problems:
+def _elements(block: Mapping[str, Any], path: str, limit: int) -> tuple[Sequence[Any], Problems]:
+    """A context or actions block's ``elements``, with what is wrong with the array itself."""
     elements = block.get("elements")
     if not isinstance(elements, Sequence) or isinstance(elements, str):
-        return [f"{path}/elements: must be an array"]
+        return [], [f"{path}/elements: must be an array"]
     problems: Problems = []
     if not elements:
         problems.append(f"{path}/elements: must have at least 1 element")
-    if len(elements) > MAX_CONTEXT_ELEMENTS:
-        problems.append(
-            _too_many(f"{path}/elements", MAX_CONTEXT_ELEMENTS, len(elements), "elements")
-        )
+    if len(elements) > limit:
+        problems.append(_too_many(f"{path}/elements", limit, len(elements), "elements"))
+    return elements, problems
+
+
+def _check_context(block: Mapping[str, Any], path: str) -> Problems:
+    elements, problems = _elements(block, path, MAX_CONTEXT_ELEMENTS)
     for j, element in enumerate(elements):
         epath = f"{path}/elements/{j}"
         if isinstance(element, Mapping) and element.get("type") == "image":
@@ -331,16 +322,7 @@ def _check_context(block: Mapping[str, Any], path: str) -> Problems:
 
 
 def _check_actions(block: Mapping[str, Any], path: str) -> Problems:
-    elements = block.get("elements")
-    if not isinstance(elements, Sequence) or isinstance(elements, str):
-        return [f"{path}/elements: must be an array"]
-    problems: Problems = []
-    if not elements:
-        problems.append(f"{path}/elements: must have at least 1 element")
-    if len(elements) > MAX_ACTIONS_ELEMENTS:
-        problems.append(
-            _too_many(f"{path}/elements", MAX_ACTIONS_ELEMENTS, len(elements), "elements")
-        )
+    elements, problems = _elements(block, path, MAX_ACTIONS_ELEMENTS)
     seen: dict[str, int] = {}
     for j, element in enumerate(elements):
         epath = f"{path}/elements/{j}"
@@ -363,9 +345,7 @@ def _check_input(block: Mapping[str, Any], path: str) -> Problems:
     if "label" not in block:
         problems.append(f"{path}/label: is required")
     else:
-        problems.extend(
-            _check_text(block["label"], f"{path}/label", MAX_INPUT_LABEL, plain_only=True)
-        )
+        problems.extend(_check_text(block["label"], f"{path}/label", MAX_INPUT_LABEL, plain_only=True))
     if block.get("hint") is not None:
         problems.extend(_check_text(block["hint"], f"{path}/hint", MAX_INPUT_HINT, plain_only=True))
     if "element" not in block:
@@ -440,16 +420,12 @@ def _check_element(element: Any, path: str) -> Problems:
     if element.get("confirm") is not None:
         problems.extend(_check_confirm(element["confirm"], f"{path}/confirm"))
     if element.get("placeholder") is not None:
-        problems.extend(
-            _check_text(element["placeholder"], f"{path}/placeholder", MAX_PLACEHOLDER, True)
-        )
+        problems.extend(_check_text(element["placeholder"], f"{path}/placeholder", MAX_PLACEHOLDER, True))
     if etype == "button":
         if "text" not in element:
             problems.append(f"{path}/text: is required")
         else:
-            problems.extend(
-                _check_text(element["text"], f"{path}/text", MAX_BUTTON_TEXT, plain_only=True)
-            )
+            problems.extend(_check_text(element["text"], f"{path}/text", MAX_BUTTON_TEXT, plain_only=True))
         problems.extend(_check_str(element.get("value"), f"{path}/value", MAX_BUTTON_VALUE))
         problems.extend(_check_str(element.get("url"), f"{path}/url", MAX_BUTTON_URL))
         style = element.get("style")
@@ -467,13 +443,9 @@ def _check_element(element: Any, path: str) -> Problems:
         if element.get("initial_option") is not None:
             problems.extend(_check_option(element["initial_option"], f"{path}/initial_option"))
     elif etype == "overflow":
-        problems.extend(
-            _check_options(element.get("options"), f"{path}/options", MAX_OVERFLOW_OPTIONS)
-        )
+        problems.extend(_check_options(element.get("options"), f"{path}/options", MAX_OVERFLOW_OPTIONS))
     elif etype in CHOICE_TYPES:
-        problems.extend(
-            _check_options(element.get("options"), f"{path}/options", MAX_CHOICE_OPTIONS)
-        )
+        problems.extend(_check_options(element.get("options"), f"{path}/options", MAX_CHOICE_OPTIONS))
     elif etype == "plain_text_input":
         for key in ("max_length", "min_length"):
             value = element.get(key)
@@ -482,12 +454,8 @@ def _check_element(element: Any, path: str) -> Problems:
             if not isinstance(value, int) or isinstance(value, bool):
                 problems.append(f"{path}/{key}: must be an integer")
             elif not 0 <= value <= MAX_TEXT_INPUT_LENGTH:
-                problems.append(
-                    f"{path}/{key}: must be between 0 and {MAX_TEXT_INPUT_LENGTH} (got {value})"
-                )
-        problems.extend(
-            _check_str(element.get("initial_value"), f"{path}/initial_value", MAX_TEXT_INPUT_LENGTH)
-        )
+                problems.append(f"{path}/{key}: must be between 0 and {MAX_TEXT_INPUT_LENGTH} (got {value})")
+        problems.extend(_check_str(element.get("initial_value"), f"{path}/initial_value", MAX_TEXT_INPUT_LENGTH))
     elif etype == "image":
         problems.extend(_check_image(element, path))
     elif etype not in OTHER_ELEMENT_TYPES:
@@ -507,7 +475,5 @@ def _check_option_groups(groups: Any, path: str) -> Problems:
             problems.append(f"{gpath}: must be an option group object")
             continue
         problems.extend(_check_text(group.get("label"), f"{gpath}/label", MAX_OPTION_TEXT, True))
-        problems.extend(
-            _check_options(group.get("options"), f"{gpath}/options", MAX_SELECT_OPTIONS)
-        )
+        problems.extend(_check_options(group.get("options"), f"{gpath}/options", MAX_SELECT_OPTIONS))
     return problems

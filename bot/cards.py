@@ -22,7 +22,7 @@ from bot.blockkit import (
 )
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 
-# action ids (the handlers in bot.interactions listen for these)
+# action ids (bot.slack_app routes them to bot.interactions)
 APPROVE = "signoff_approve"
 REJECT = "signoff_reject"
 EDIT = "signoff_edit"
@@ -228,10 +228,12 @@ def _step_blocks(req: RequirementRecord) -> tuple[Blocks, bool]:
         body, cut = _output_preview(output)
         blocks.append(_section("*Output of the previous step:*\n" + body, block_id=f"output:{req.id}"))
         if cut:
-            blocks.append(_context(
-                f"Showing the first {STEP_OUTPUT_PREVIEW_CHARS:,} of {len(output):,} characters. "
-                "The full output is in this thread and behind *View full output*."
-            ))
+            blocks.append(
+                _context(
+                    f"Showing the first {STEP_OUTPUT_PREVIEW_CHARS:,} of {len(output):,} characters. "
+                    "The full output is in this thread and behind *View full output*."
+                )
+            )
     others = {k: v for k, v in req.tool_args.items() if k != PREVIOUS_OUTPUT}
     if others:
         more, more_cut = argument_blocks(others)

@@ -169,16 +169,19 @@ def _input_block(
     return block
 
 
+def _multiline_input(placeholder: str | None = None) -> dict[str, Any]:
+    """A free-text box: a reason, a note, a step's result."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE, "multiline": True}
+    if placeholder is not None:
+        element["placeholder"] = _plain(placeholder, MAX_PLACEHOLDER)
+    return element
+
+
 # ----------------------------------------------------------------------------- builders
 
 
 def reject_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
-    element = {
-        "type": "plain_text_input",
-        "action_id": VALUE,
-        "multiline": True,
-        "placeholder": _plain("Why not? The agent sees this and can adjust.", MAX_PLACEHOLDER),
-    }
+    element = _multiline_input("Why not? The agent sees this and can adjust.")
     blocks = [
         _summary(req),
         _input_block(
@@ -207,7 +210,7 @@ def edit_modal(req: RequirementRecord, parameters: Mapping[str, Any], meta: Meta
                 hint=prop.get("description"),
             )
         )
-    note = {"type": "plain_text_input", "action_id": VALUE, "multiline": True}
+    note = _multiline_input()
     blocks.append(_input_block(REASON_BLOCK, "Note (optional)", note, optional=True))
     if len(props) > MAX_INPUTS:
         blocks.append(_context(f"{len(props) - MAX_INPUTS} more parameters keep their values."))
@@ -235,12 +238,7 @@ def input_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
 
 
 def done_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
-    element = {
-        "type": "plain_text_input",
-        "action_id": VALUE,
-        "multiline": True,
-        "placeholder": _plain("What happened? The agent gets this as the tool's result.", MAX_PLACEHOLDER),
-    }
+    element = _multiline_input("What happened? The agent gets this as the tool's result.")
     blocks = [_summary(req), _input_block(RESULT_BLOCK, "Result", element, optional=False)]
     return _modal(DONE_VIEW, "Mark done", meta, blocks, "Mark done")
 

@@ -10,7 +10,8 @@ import pytest
 
 from bot import cards, modals
 from bot.blockkit import validate_message, validate_view
-from bot.interactions import match_reply, parse_field_lines, refusal_text
+from bot.handler_base import refusal_text
+from bot.thread_replies import match_reply, parse_field_lines
 from runner.examples import process_refund, send_customer_email
 from runner.tools import tool
 from storage.errors import AlreadyDecided, NotAnApprover, SelfApproval
@@ -257,8 +258,14 @@ def test_long_step_output_is_cut_on_the_card_and_whole_in_the_thread(size: int) 
     if size <= 200_000:
         assert shown.replace("&amp;", "&") == output  # plain text, not a JSON string
 
-    decided = step_req(output, status=RequirementStatus.REJECTED, resolved_by="U_BOB", resolved_by_name="bob",
-                       resolved_at=NOW, resolution={"note": "numbers look off"})
+    decided = step_req(
+        output,
+        status=RequirementStatus.REJECTED,
+        resolved_by="U_BOB",
+        resolved_by_name="bob",
+        resolved_at=NOW,
+        resolution={"note": "numbers look off"},
+    )
     text, blocks = cards.decided_card(run, decided)
     ok(text, blocks)
     assert "numbers look off" in all_text(blocks) and cards.VIEW_ARGS in action_ids(blocks)

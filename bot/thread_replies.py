@@ -1,0 +1,107 @@
+"""Thread replies: a person answers an agent's question by replying in the run's thread.
+
+A reply in a run's thread answers its pending user-input requirement when it is unambiguous (one
+question with one field, or ``field: value`` lines naming one question's fields); otherwise the
+person is told how to reply. Slack may deliver an event more than once: each event id is handled
+once (``first_time_seen``). The answer is decided through ``bot.deciding`` like a modal's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.deciding import Decider
+from runner.decisions import Action
+from storage.records import Actor, RequirementKind, RequirementRecord, RequirementStatus
+
+log = logging.getLogger(__name__)
+
+INPUT_KINDS = (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT)
+_FIELD_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*[:=]\s*(.*?)\s*$")
+
+
+class ThreadReplies(Decider):
+    """Message events in a run's thread."""
+
+    async def message_posted(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return
+        channel = str(event.get("channel") or "")
+        user = str(event["user"])
+        text = str(event.get("text") or "").strip()
+        event_id = str(body.get("event_id") or f"{channel}:{event.get('ts')}")
+        if not text:
+            return
+        found = await asyncio.to_thread(self._thread_answer, event_id, channel, str(thread_ts), text)
+        if found is None:
+            return
+        if isinstance(found, str):
+            await self.ephemeral(channel, user, found, thread_ts=str(thread_ts))
+            return
+        requirement_id, values = found
+        outcome = await self.decide(
+            requirement_id, Actor(user, None), Action.ANSWER, channel=channel, thread_ts=str(thread_ts), values=values
+        )
+        if outcome is not None:
+            try:
+                await self.client.reactions_add(
+                    channel=channel, timestamp=str(event.get("ts")), name="white_check_mark"
+                )
+            except SlackApiError as exc:
+                log.info("reactions.add failed: %s", exc.response.get("error"))
+
+    def _thread_answer(
+        self, event_id: str, channel: str, thread_ts: str, text: str
+    ) -> tuple[str, dict[str, Any]] | str | None:
+        """Which pending question a thread reply answers, with the values; a hint when unclear."""
+        db = self.s.deps.db
+        run = db.run_for_thread(channel, thread_ts)
+        if run is None or not db.first_time_seen(event_id):
+            return None
+        pending = [
+            r for r in db.requirements_for_run(run.id, status=RequirementStatus.PENDING) if r.kind in INPUT_KINDS
+        ]
+        if not pending:
+            return None
+        return match_reply(pending, text)
+
+
+def parse_field_lines(text: str) -> dict[str, str] | None:
+    """``field: value`` lines -> dict; None when any non-empty line is not of that shape."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = _FIELD_LINE.match(line)
+        if not match:
+            return None
+        values[match.group(1)] = match.group(2)
+    return values or None
+
+
+def match_reply(pending: list[RequirementRecord], text: str) -> tuple[str, dict[str, Any]] | str:
+    """Pure: the requirement a thread reply answers and its values, or a hint to reply differently."""
+    lines = parse_field_lines(text)
+    if lines is not None:
+        for req in pending:
+            names = {str(f.get("name")) for f in req.user_input_schema}
+            if set(lines) <= names:
+                return req.id, dict(lines)
+    single = [r for r in pending if len(r.user_input_schema) == 1]
+    if len(pending) == 1 and len(single) == 1:
+        return single[0].id, {str(single[0].user_input_schema[0].get("name")): text}
+    wanted = "; ".join(
+        ", ".join(f"`{f.get('name')}`" for f in r.user_input_schema) + f" for `{r.tool_name}`" for r in pending
+    )
+    return (
+        "I could not tell which question that answers. Reply with `field: value` lines, one per value "
+        f"({wanted}), or use the Provide input button."
+    )
