@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.schemas import drop_schema, fresh_database  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.export import export_lines, verify_rows  # noqa: E402
 from storage.records import Actor, ActorKind  # noqa: E402
@@ -114,26 +115,6 @@ def measure(url: str, task: str) -> dict[str, Any]:
     }
 
 
-def fresh_url(base: str | None, workdir: Path, n: int) -> tuple[str, str | None]:
-    if base is None:
-        return f"sqlite:///{workdir / f'audit-{n}.db'}", None
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(Database(base, migrate=False).url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    return f"{base}?options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(base: str, schema: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(Database(base, migrate=False).url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 def main() -> None:
@@ -149,7 +130,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            url, schema = fresh_url(args.database_url, Path(tmp), n)
+            url, schema = fresh_database(args.database_url, Path(tmp), str(n))
             fill_s = fill(url, n)
             print(f"{n} events appended in {fill_s:.1f}s", file=sys.stderr)
             for task in ("jsonl", "csv", "verify", "control"):

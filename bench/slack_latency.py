@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench.schemas import drop_schema, fresh_database  # noqa: E402
 from tests.fakes import signing  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI, tool_call  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
@@ -150,30 +151,6 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 # ----------------------------------------------------------------------------- databases
 
 
-def fresh_database(base: str | None, workdir: Path, tag: str) -> tuple[str, str | None]:
-    if base is None:
-        return f"sqlite:///{workdir / f'slack-{tag}.db'}", None
-    from sqlalchemy import create_engine, text
-
-    from storage.database import Database
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(Database(base, migrate=False).url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    return f"{base}?options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(base: str, schema: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    from storage.database import Database
-
-    admin = create_engine(Database(base, migrate=False).url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 # ----------------------------------------------------------------------------- measuring
