@@ -1,7 +1,8 @@
 """The web process: FastAPI with Slack at ``POST /slack/events``, the REST API and ``/healthz``.
 
 FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack_app``), API
-calls to ``bot.api``; both call the same domain functions in ``runner``.
+calls to ``bot.api``; both call the same domain functions in ``runner``. Every request body is bounded
+(``bot.limits``: 413 past ``MAX_REQUEST_BODY_BYTES``, before anything parses it).
 ``uvicorn bot.app:app`` builds the app from the environment on first access.
 """
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bot.deps import Deps, build_deps
+from bot.limits import install_limits
 from bot.settings import get_settings
 from runner import runtime
 from storage.timeouts import HEALTHCHECK_TIMEOUT_S
@@ -37,6 +39,7 @@ def create_app(deps: Deps | None = None) -> FastAPI:
         title="signoff", version="0.1.0", description="Human sign-off for AI agents: approvals, runs and the audit log."
     )
     app.state.deps = deps
+    install_limits(app)  # every route: a body over MAX_REQUEST_BODY_BYTES is a 413 before parsing
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:
@@ -49,10 +52,11 @@ def create_app(deps: Deps | None = None) -> FastAPI:
             status_code=200 if healthy else 503,
         )
 
-    from bot.api import build_router
+    from bot.api import build_router, install_error_handler
     from bot.slack_app import mount_slack
 
-    app.include_router(build_router(deps))
+    app.include_router(build_router(deps, deps.service))
+    install_error_handler(app)
     mount_slack(app, deps)
     return app
 

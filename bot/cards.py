@@ -1,26 +1,37 @@
 """Block Kit for messages: pure functions, records in, ``(text, blocks)`` out.
 
 Every builder keeps within Slack's limits (see ``bot.blockkit``): long values are truncated on
-the card and the full arguments stay reachable through the "View full arguments" button, which
-opens a modal built by ``bot.modals.full_arguments``. Buttons carry the requirement (or run) id
-and nothing else; the click handler loads the truth from SQL.
+the card and the full arguments stay readable, every character of them, through the "View full
+arguments" button, which opens the paged modal built by ``bot.modals.full_arguments``.
+
+What a card shows is what the approver decides on: the arguments on the table now
+(``req.current_args``, an edit's proposal while a quorum votes), masked through
+``storage.redaction`` (declared sensitive fields, secret-looking names, everything when the
+declared set is unknown), and every model- or user-controlled string escaped through
+``bot.mrkdwn``, in the blocks and in the notification ``text`` alike. The Approve button carries
+``<requirement id>|<sha256 of the arguments shown>`` (see :func:`parse_action_value`) so a click
+approves what the card showed, never arguments that changed since; the click handler loads
+everything else from SQL.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.blockkit import (
+    MAX_BUTTON_VALUE,
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_FIELD_TEXT,
     MAX_SECTION_FIELDS,
     MAX_SECTION_TEXT,
     truncate,
 )
+from bot.mrkdwn import bold, code, code_block, code_text, cut, escape, safe_cut
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
+from storage.redaction import merge_declared, redact
 
 # action ids (bot.slack_app routes them to bot.interactions)
 APPROVE = "signoff_approve"
@@ -29,6 +40,8 @@ EDIT = "signoff_edit"
 INPUT = "signoff_input"
 DONE = "signoff_done"
 VIEW_ARGS = "signoff_view_args"
+ARGS_PAGE = "signoff_args_page"
+"""Previous / Next in the full-arguments modal; value ``<requirement id>|<page>``."""
 RETRY = "signoff_retry"
 OPEN_LINK = "signoff_open"  # link buttons (Slack still sends a block_actions for them)
 
@@ -41,9 +54,12 @@ PREVIOUS_OUTPUT = "previous_output"
 """The argument of a workflow step requirement that holds the previous step's output."""
 STEP_KINDS = (RequirementKind.STEP_CONFIRMATION, RequirementKind.STEP_USER_INPUT)
 TEXT_FALLBACK_CHARS = 3000
-MASK = "••••••"
+MAX_ID_CHARS = 64
+"""Requirement and run ids, and argument hashes, are never longer (a button value is clipped to it)."""
+EDITED_BY_REVIEWER = "Edited by a reviewer: these are the arguments being voted on."
 
 Blocks = list[dict[str, Any]]
+Declared = Collection[str] | None
 
 _KIND_TITLE = {
     RequirementKind.CONFIRMATION: "Confirmation needed",
@@ -64,18 +80,47 @@ _STATUS_WORDS = {
 }
 
 
+# ----------------------------------------------------------------------------- button values
+
+
+def approve_value(req: RequirementRecord) -> str:
+    """``<requirement id>|<sha256 of the arguments the card shows>``: a click approves those."""
+    return f"{req.id}|{req.current_hash}"
+
+
+def parse_action_value(value: Any) -> tuple[str, str | None]:
+    """``(requirement or run id, the arguments hash the card showed)`` from a button value.
+
+    The hash is None for a button without one (older cards, the buttons that need none).
+    Lengths are clipped; never raises.
+    """
+    raw = str(value or "")[:MAX_BUTTON_VALUE]
+    ident, sep, seen = raw.partition("|")
+    seen_hash = seen.strip()[:MAX_ID_CHARS] if sep else ""
+    return ident.strip()[:MAX_ID_CHARS], seen_hash or None
+
+
+def page_value(requirement_id: str, page: int) -> str:
+    return f"{requirement_id}|{page}"
+
+
+def parse_page_value(value: Any) -> tuple[str, int]:
+    """``(requirement id, page)`` from a Previous / Next button; page 1 when unreadable. Never raises."""
+    ident, seen = parse_action_value(value)
+    try:
+        page = int(seen or 1)
+    except ValueError:
+        page = 1
+    return ident, max(1, min(page, 1_000_000))
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
-def escape(text: str) -> str:
-    """Escape the three characters mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def mention(user_id: str | None, fallback: str | None = None) -> str:
-    if user_id and user_id[:1] in ("U", "W") and user_id.replace("_", "").isalnum():
+    if user_id and user_id[:1] in ("U", "W") and len(user_id) <= MAX_ID_CHARS and user_id.replace("_", "").isalnum():
         return f"<@{user_id}>"
-    return escape(fallback or user_id or "someone")
+    return escape(truncate(fallback or user_id or "someone", 100))
 
 
 def when(moment: datetime | None) -> str:
@@ -95,23 +140,31 @@ def render_value(value: Any) -> str:
         return str(value)
 
 
-def _code(value: str, limit: int) -> str:
-    """``value`` as inline code (or a code block when multi-line), never over ``limit`` chars."""
-    value = escape(value)
-    if "\n" in value or "`" in value:
-        return "```" + truncate(value.replace("```", "'''"), limit - 6) + "```"
-    return "`" + truncate(value, limit - 2) + "`"
+def declared_for(req: RequirementRecord, declared: Declared = None) -> list[str] | None:
+    """The sensitive fields known for ``req``: those stored with it, plus ``declared`` (the tool's now).
+
+    None (unknown: every value is masked) only when neither is known. A workflow checkpoint has
+    no tool to declare anything: what it stores is all there is (nothing, for an older row).
+    """
+    if is_step(req):
+        return merge_declared(req.sensitive_fields, declared if declared is not None else [])
+    return merge_declared(req.sensitive_fields, declared)
+
+
+def shown_args(req: RequirementRecord, declared: Declared = None) -> dict[str, Any]:
+    """The arguments on the table now (an edit's proposal while pending), masked."""
+    return redact(req.current_args, declared_for(req, declared)) or {}
 
 
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION_TEXT)}}
     if block_id:
         block["block_id"] = block_id[:255]
     return block
 
 
 def _context(*texts: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(t, MAX_SECTION_TEXT)} for t in texts]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(t, MAX_SECTION_TEXT)} for t in texts]}
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None, url: str | None = None) -> dict[str, Any]:
@@ -119,7 +172,7 @@ def _button(text: str, action_id: str, value: str, style: str | None = None, url
         "type": "button",
         "text": {"type": "plain_text", "text": truncate(text, 75), "emoji": True},
         "action_id": action_id,
-        "value": value[:2000],
+        "value": value[:MAX_BUTTON_VALUE],
     }
     if style:
         button["style"] = style
@@ -128,24 +181,22 @@ def _button(text: str, action_id: str, value: str, style: str | None = None, url
     return button
 
 
-def masked(args: Mapping[str, Any], sensitive: Iterable[str] = ()) -> dict[str, Any]:
-    hidden = set(sensitive)
-    return {k: (MASK if k in hidden else v) for k, v in args.items()}
+def argument_blocks(args: Mapping[str, Any], declared: Declared = ()) -> tuple[Blocks, bool]:
+    """Sections of ``*name*`` / value fields; True when something was cut (show the full-args button).
 
-
-def argument_blocks(args: Mapping[str, Any], sensitive: Iterable[str] = ()) -> tuple[Blocks, bool]:
-    """Sections of ``*name*`` / value fields; True when something was cut (show the full-args button)."""
-    shown = masked(args, sensitive)
+    ``args`` are masked here with ``declared`` (None: every value); pass the raw arguments.
+    """
+    shown = redact(args, declared) or {}
     if not shown:
         return [_context("_No arguments._")], False
-    cut = len(shown) > MAX_ARG_FIELDS
+    cut_off = len(shown) > MAX_ARG_FIELDS
     fields: list[dict[str, Any]] = []
     for name, value in list(shown.items())[:MAX_ARG_FIELDS]:
         rendered = render_value(value)
-        if len(rendered) > ARG_PREVIEW_CHARS:
-            cut = True
-        label = f"*{escape(truncate(str(name), 100))}*\n"
-        body = _code(truncate(rendered, ARG_PREVIEW_CHARS), MAX_SECTION_FIELD_TEXT - len(label))
+        if len(rendered) > ARG_PREVIEW_CHARS or len(code_text(rendered)) > ARG_PREVIEW_CHARS * 2:
+            cut_off = True
+        label = bold(str(name), 100) + "\n"
+        body = code(truncate(rendered, ARG_PREVIEW_CHARS), MAX_SECTION_FIELD_TEXT - len(label))
         fields.append({"type": "mrkdwn", "text": label + body})
     blocks = [
         {"type": "section", "fields": fields[i : i + MAX_SECTION_FIELDS]}
@@ -153,23 +204,23 @@ def argument_blocks(args: Mapping[str, Any], sensitive: Iterable[str] = ()) -> t
     ]
     if len(shown) > MAX_ARG_FIELDS:
         blocks.append(_context(f"…and {len(shown) - MAX_ARG_FIELDS} more arguments."))
-    return blocks, cut
+    return blocks, cut_off
 
 
 def call_text(tool_name: str | None, args: Mapping[str, Any], limit: int = 200) -> str:
-    """``tool(a=1, b="x")`` for notification text, shortened."""
+    """``tool(a=1, b="x")``, shortened: raw text, to be masked before and escaped after (see :func:`code`)."""
     inner = ", ".join(f"{k}={render_value(v)}" for k, v in args.items())
     return truncate(f"{tool_name or 'step'}({inner})", limit)
 
 
 def _who_asked(run: RunRecord, req: RequirementRecord) -> str:
-    agent = f"*{escape(run.target_name)}*"
+    agent = bold(run.target_name)
     if req.member_agent_name:
-        agent += f" / *{escape(req.member_agent_name)}*"
+        agent += f" / {bold(req.member_agent_name)}"
     requester = mention(run.requester, run.requester_name) if run.requester else "an API caller"
     line = f"{agent} · requested by {requester}"
     if req.member_agent_name and req.member_agent_name != run.target_name:
-        member = f"*{escape(req.member_agent_name)}*"
+        member = bold(req.member_agent_name)
         line += {
             "team": f"\nAsked by team member {member}",
             "workflow": f"\nAsked by {member}, inside a workflow step",
@@ -182,24 +233,24 @@ def is_step(req: RequirementRecord) -> bool:
     return req.kind in STEP_KINDS
 
 
-def previous_output(req: RequirementRecord) -> str | None:
-    """The previous step's output a step checkpoint shows, or None for any other requirement."""
-    if not is_step(req):
+def previous_output(req: RequirementRecord, declared: Declared = None) -> str | None:
+    """The previous step's output a step checkpoint shows (masked like any argument), or None."""
+    if not is_step(req) or PREVIOUS_OUTPUT not in req.current_args:
         return None
-    value = req.tool_args.get(PREVIOUS_OUTPUT)
+    value = shown_args(req, declared).get(PREVIOUS_OUTPUT)
     return None if value is None else render_value(value)
 
 
 def _output_preview(output: str) -> tuple[str, bool]:
     """The start of an output as a code block for a card, and whether it was cut."""
-    escaped = escape(output.strip() or "(empty)").replace("```", "'''")
-    cut = len(escaped) > STEP_OUTPUT_PREVIEW_CHARS
-    return "```" + truncate(escaped, STEP_OUTPUT_PREVIEW_CHARS) + "```", cut
+    rendered = code_text(output.strip() or "(empty)")
+    cut_off = len(rendered) > STEP_OUTPUT_PREVIEW_CHARS
+    return "```" + cut(rendered, STEP_OUTPUT_PREVIEW_CHARS) + "```", cut_off
 
 
-def step_output_is_cut(req: RequirementRecord) -> bool:
+def step_output_is_cut(req: RequirementRecord, declared: Declared = None) -> bool:
     """True when the card shows only the start of the previous output (the rest is in the thread)."""
-    output = previous_output(req)
+    output = previous_output(req, declared)
     return output is not None and _output_preview(output)[1]
 
 
@@ -215,56 +266,65 @@ def _title(req: RequirementRecord) -> str:
     }[req.kind] + _KIND_TITLE[req.kind]
 
 
-def _step_blocks(req: RequirementRecord) -> tuple[Blocks, bool]:
+def _quoted(text: str, limit: int = 2000) -> str:
+    return "\n".join(f"> {line}" for line in escape(truncate(text, limit)).splitlines())
+
+
+def _step_blocks(req: RequirementRecord, declared: Declared) -> tuple[Blocks, bool]:
     """A checkpoint: the step, its message, and the previous step's output (a preview when long)."""
-    step = f"`{escape(req.tool_name)}`" if req.tool_name else "_the next step_"
+    step = code(req.tool_name, 300) if req.tool_name else "_the next step_"
     blocks: Blocks = [_section(f"*Step:* {step}")]
     if req.message:
-        quoted = "\n".join(f"> {line}" for line in escape(truncate(req.message, 2000)).splitlines())
-        blocks.append(_section(quoted))
-    output = previous_output(req)
-    cut = False
+        blocks.append(_section(_quoted(req.message)))
+    output = previous_output(req, declared)
+    cut_off = False
     if output is not None:
-        body, cut = _output_preview(output)
+        body, cut_off = _output_preview(output)
         blocks.append(_section("*Output of the previous step:*\n" + body, block_id=f"output:{req.id}"))
-        if cut:
+        if cut_off:
             blocks.append(
                 _context(
                     f"Showing the first {STEP_OUTPUT_PREVIEW_CHARS:,} of {len(output):,} characters. "
                     "The full output is in this thread and behind *View full output*."
                 )
             )
-    others = {k: v for k, v in req.tool_args.items() if k != PREVIOUS_OUTPUT}
+    others = {k: v for k, v in req.current_args.items() if k != PREVIOUS_OUTPUT}
     if others:
-        more, more_cut = argument_blocks(others)
+        more, more_cut = argument_blocks(others, declared)
         blocks.extend(more)
-        cut = cut or more_cut
-    return blocks, cut
+        cut_off = cut_off or more_cut
+    return blocks, cut_off
 
 
-def _summary_blocks(run: RunRecord, req: RequirementRecord, sensitive: Iterable[str]) -> tuple[Blocks, bool]:
+def _summary_blocks(
+    run: RunRecord, req: RequirementRecord, declared: Declared, votes: int | None = None
+) -> tuple[Blocks, bool]:
     head = _section(f"*{_title(req)}*\n{_who_asked(run, req)}", block_id=f"head:{req.id}")
     if is_step(req):
-        blocks, cut = _step_blocks(req)
+        blocks, cut_off = _step_blocks(req, declared)
         blocks.insert(0, head)
     else:
-        tool = f"`{escape(req.tool_name)}`" if req.tool_name else "_a workflow step_"
-        why = escape(req.message or "")
+        tool = code(req.tool_name, 300) if req.tool_name else "_a workflow step_"
+        why = escape(truncate(req.message or "", 2000))
         blocks = [head, _section(f"*Tool:* {tool}" + (f"\n*Why:* {why}" if why else ""))]
-        args_blocks, cut = argument_blocks(req.tool_args, sensitive)
+        if req.proposed_args is not None and req.is_pending:
+            blocks.append(_context(":pencil2: " + EDITED_BY_REVIEWER))
+        args_blocks, cut_off = argument_blocks(req.current_args, declared)
         blocks.extend(args_blocks)
+    if req.is_pending and req.approval_type == "required" and req.quorum > 1 and votes is not None:
+        blocks.append(_context(f":ballot_box_with_check: {votes} of {req.quorum} approvals for these arguments."))
     if req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT) and req.user_input_schema:
         wanted = ", ".join(
-            f"`{escape(str(f.get('name')))}` ({escape(str(f.get('field_type', 'str')))})"
+            f"{code(str(f.get('name')), 100)} ({escape(truncate(str(f.get('field_type', 'str')), 40))})"
             + ("" if f.get("required", True) else " _optional_")
             for f in req.user_input_schema
         )
-        blocks.append(_section(truncate(f"*Needs:* {wanted}", MAX_SECTION_TEXT)))
-    return blocks, cut
+        blocks.append(_section(f"*Needs:* {wanted}"))
+    return blocks, cut_off
 
 
 def _footer(run: RunRecord, req: RequirementRecord) -> dict[str, Any]:
-    parts = [f"run `{run.id}`", f"request `{req.id}`"]
+    parts = [f"run {code(run.id, 80)}", f"request {code(req.id, 80)}"]
     if req.expires_at is not None and req.is_pending:
         parts.append(f"expires {when(req.expires_at)}")
     if req.approval_type == "required":
@@ -277,13 +337,13 @@ def _footer(run: RunRecord, req: RequirementRecord) -> dict[str, Any]:
 
 def root_message(requester: str, agent_name: str, prompt: str) -> tuple[str, Blocks]:
     """The channel message that starts a run; everything else goes in its thread."""
-    text = truncate(f"<@{requester}> started *{escape(agent_name)}*: {escape(prompt)}", MAX_SECTION_TEXT)
+    text = cut(f"{mention(requester)} started {bold(agent_name)}: {escape(truncate(prompt, 2900))}", MAX_SECTION_TEXT)
     return text, [_section(text, block_id="root")]
 
 
 def root_with_run(requester: str, agent_name: str, prompt: str, run_id: str) -> tuple[str, Blocks]:
     text, blocks = root_message(requester, agent_name, prompt)
-    return text, [*blocks, _context(f"run `{run_id}` · decisions and the answer follow in this thread")]
+    return text, [*blocks, _context(f"run {code(run_id, 80)} · decisions and the answer follow in this thread")]
 
 
 # ----------------------------------------------------------------------------- requirement cards
@@ -294,15 +354,22 @@ def requirement_card(
     req: RequirementRecord,
     *,
     editable: bool = True,
-    sensitive: Iterable[str] = (),
+    declared: Declared = None,
     thread_link: str | None = None,
+    votes: int | None = None,
 ) -> tuple[str, Blocks]:
-    """The interactive card for one pending requirement, with the buttons its kind allows."""
-    sensitive = list(sensitive)
-    blocks, cut = _summary_blocks(run, req, sensitive)
+    """The interactive card for one pending requirement, with the buttons its kind allows.
+
+    ``declared``: the tool's sensitive fields as the registry knows them now, added to those stored
+    with the requirement (values are masked with both; everything when neither is known).
+    ``editable``: offer *Edit & approve* (False when no argument could be edited in the modal).
+    ``votes``: for a quorum approval, the approvals already given for the arguments shown.
+    """
+    known = declared_for(req, declared)
+    blocks, cut_off = _summary_blocks(run, req, known, votes)
     buttons: list[dict[str, Any]] = []
     if req.kind in (RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION):
-        buttons.append(_button("Approve", APPROVE, req.id, "primary"))
+        buttons.append(_button("Approve", APPROVE, approve_value(req), "primary"))
         buttons.append(_button("Reject", REJECT, req.id, "danger"))
         if req.kind is RequirementKind.CONFIRMATION and editable and req.tool_name:
             buttons.append(_button("Edit & approve", EDIT, req.id))
@@ -310,7 +377,7 @@ def requirement_card(
         buttons.append(_button("Provide input", INPUT, req.id, "primary"))
     else:
         buttons.append(_button("Mark done", DONE, req.id, "primary"))
-    if cut or sensitive:
+    if cut_off:
         buttons.append(_button(_view_label(req), VIEW_ARGS, req.id))
     if thread_link:
         buttons.append(_button("Open the run's thread", OPEN_LINK, req.id, url=thread_link))
@@ -319,44 +386,55 @@ def requirement_card(
         blocks.append(_context("You can also reply in this thread: the value alone, or `field: value` lines."))
     blocks.append(_footer(run, req))
     verb = "needs approval" if req.approval_type == "required" else _KIND_TITLE[req.kind].lower()
-    text = f"{run.target_name} {verb}: {_what(req, sensitive)}"
-    return truncate(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
+    text = f"{bold(run.target_name)} {verb}: {_what(req, known)}"
+    return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def _view_label(req: RequirementRecord) -> str:
-    return "View full output" if previous_output(req) is not None else "View full arguments"
+    return "View full output" if is_step(req) and PREVIOUS_OUTPUT in req.current_args else "View full arguments"
 
 
-def _what(req: RequirementRecord, sensitive: Iterable[str] = ()) -> str:
-    """The notification text's subject: ``tool(args)``, or the step and its message."""
+def _what(req: RequirementRecord, known: Declared) -> str:
+    """The notification text's subject, escaped: ``tool(args)`` as code, or the step and its message."""
     if is_step(req):
-        step = f"step '{req.tool_name}'" if req.tool_name else "the next step"
-        return truncate(f"{step}. {req.message}" if req.message else step, 300)
-    return call_text(req.tool_name, masked(req.tool_args, sensitive))
+        step = f"step {code(req.tool_name, 200)}" if req.tool_name else "the next step"
+        return f"{step}. {escape(truncate(req.message, 300))}" if req.message else step
+    return code(call_text(req.tool_name, redact(req.current_args, known) or {}), 400)
 
 
-def step_output_message(run: RunRecord, req: RequirementRecord) -> tuple[str, Blocks] | None:
+def step_output_message(run: RunRecord, req: RequirementRecord, declared: Declared = None) -> tuple[str, Blocks] | None:
     """The previous step's whole output, for the thread, when the checkpoint card shows only its start.
 
     None when the card already shows all of it. As many 3000-character sections as a message
     holds; beyond that the message says where the rest is (the card's *View full output*).
     """
-    output = previous_output(req)
-    if output is None or not step_output_is_cut(req):
+    known = declared_for(req, declared)
+    output = previous_output(req, known)
+    if output is None or not step_output_is_cut(req, known):
         return None
-    step = f"*{escape(req.tool_name)}*" if req.tool_name else "the next step"
+    step = bold(req.tool_name) if req.tool_name else "the next step"
     intro = f":page_facing_up: Output of the previous step, for review before {step} ({len(output):,} characters):"
-    sections, complete = _split_sections(output, max_sections=MAX_MESSAGE_BLOCKS - 3, what="output")
+    sections, complete = _split_sections(output, max_sections=MAX_MESSAGE_BLOCKS - 4, what="output", as_code=True)
     blocks: Blocks = [_section(intro, block_id=f"output:{req.id}"), *sections]
     if not complete:
         blocks.append(_context("The output is longer than one message holds: *View full output* on the card has more."))
-    blocks.append(_context(f"run `{run.id}` · request `{req.id}`"))
-    text = f"Output of the previous step before {req.tool_name or 'the next step'}: {output}"
-    return truncate(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
+    blocks.append(_context(f"run {code(run.id, 80)} · request {code(req.id, 80)}"))
+    name = code(req.tool_name, 200) if req.tool_name else "the next step"
+    text = f"Output of the previous step before {name}: {escape(truncate(output, TEXT_FALLBACK_CHARS))}"
+    return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def decision_line(req: RequirementRecord, sensitive: Iterable[str] = ()) -> str:
-    """ "<emoji> Approved by @bob at <date>. Reason: ...", plus edits/answers/results."""
+def _value_line(label: str, value: Any, limit: int = ARG_PREVIEW_CHARS * 2) -> str:
+    return f"\n*{label}:* " + code(truncate(render_value(value), limit), limit * 2)
+
+
+def decision_line(req: RequirementRecord, declared: Declared = None) -> str:
+    """ "<emoji> Approved by @bob at <date>. Reason: ...", plus edits/answers/results.
+
+    Everything a person or the model wrote is shown as code (it can neither format nor mention),
+    and the edited arguments and answers are masked like the arguments.
+    """
+    known = declared_for(req, declared)
     emoji, word = _STATUS_WORDS[req.status]
     who = mention(req.resolved_by, req.resolved_by_name) if req.resolved_by else "signoff"
     if req.status is RequirementStatus.EXPIRED:
@@ -364,28 +442,22 @@ def decision_line(req: RequirementRecord, sensitive: Iterable[str] = ()) -> str:
     line = f"{emoji} *{word}* by {who} {when(req.resolved_at)}."
     res = req.resolution or {}
     if res.get("edited_args") is not None:
-        edited = masked(res["edited_args"], sensitive)
-        line += "\n*With edited arguments:* " + _code(
-            truncate(render_value(edited), ARG_PREVIEW_CHARS * 2), ARG_PREVIEW_CHARS * 2 + 8
-        )
+        line += _value_line("With edited arguments", redact(res["edited_args"], known))
     if res.get("values"):
-        values = masked(res["values"], sensitive)
-        line += "\n*Answer:* " + _code(truncate(render_value(values), ARG_PREVIEW_CHARS * 2), ARG_PREVIEW_CHARS * 2 + 8)
+        line += _value_line("Answer", redact(res["values"], known))
     if res.get("result") is not None:
-        line += "\n*Result:* " + _code(
-            truncate(render_value(res["result"]), ARG_PREVIEW_CHARS * 2), ARG_PREVIEW_CHARS * 2 + 8
-        )
+        line += _value_line("Result", res["result"])
     if res.get("note"):
-        line += f"\n*Reason:* {escape(truncate(str(res['note']), 1000))}"
-    return truncate(line, MAX_SECTION_TEXT)
+        line += _value_line("Reason", str(res["note"]), 1000)
+    return cut(line, MAX_SECTION_TEXT)
 
 
-def decided_card(run: RunRecord, req: RequirementRecord, *, sensitive: Iterable[str] = ()) -> tuple[str, Blocks]:
+def decided_card(run: RunRecord, req: RequirementRecord, *, declared: Declared = None) -> tuple[str, Blocks]:
     """The same card after the decision: no buttons, who decided what, when and why."""
-    sensitive = list(sensitive)
-    blocks, cut = _summary_blocks(run, req, sensitive)
-    blocks.append(_section(decision_line(req, sensitive), block_id=f"decision:{req.id}"))
-    if cut:
+    known = declared_for(req, declared)
+    blocks, cut_off = _summary_blocks(run, req, known)
+    blocks.append(_section(decision_line(req, known), block_id=f"decision:{req.id}"))
+    if cut_off:
         blocks.append(
             {
                 "type": "actions",
@@ -395,8 +467,19 @@ def decided_card(run: RunRecord, req: RequirementRecord, *, sensitive: Iterable[
         )
     blocks.append(_footer(run, req))
     _, word = _STATUS_WORDS[req.status]
-    text = f"{word}: {_what(req, sensitive)}"
-    return truncate(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
+    text = f"{word}: {_what(req, known)}"
+    return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def votes_reset_message(req: RequirementRecord, editor: str, voters: Sequence[str]) -> tuple[str, Blocks]:
+    """An edit restarted a quorum: the earlier approvers must look again (their votes no longer count)."""
+    who = ", ".join(mention(v) for v in voters)
+    text = (
+        f":pencil2: {mention(editor)} edited the arguments of the request `{req.id}`. "
+        f"{who}: your approval was for the earlier arguments and no longer counts; "
+        "review the card again to approve these."
+    )
+    return text, [_section(text)]
 
 
 def vote_line(votes: int, quorum: int, voter: str) -> tuple[str, Blocks]:
@@ -412,40 +495,52 @@ def _long_text_sections(text: str, max_sections: int = 20) -> Blocks:
     return _split_sections(text, max_sections)[0]
 
 
-def _split_sections(text: str, max_sections: int = 20, what: str = "answer") -> tuple[Blocks, bool]:
-    """Sections of at most 3000 characters, split at line breaks when possible; False when cut."""
-    text = escape(text.strip()) or f"_(empty {what})_"
+def _split_sections(
+    text: str, max_sections: int = 20, what: str = "answer", as_code: bool = False
+) -> tuple[Blocks, bool]:
+    """Sections of at most 3000 characters, split at line breaks when possible; False when cut.
+
+    ``as_code``: each section a code block (a value to review: nothing in it can format).
+    """
+    fences = 6 if as_code else 0
+    size = MAX_SECTION_TEXT - fences
+    empty = "(empty)" if as_code else f"_(empty {what})_"
+    rest = (code_text(text.strip()) if as_code else escape(text.strip())) or empty
     chunks: list[str] = []
-    while text and len(chunks) < max_sections:
-        if len(text) <= MAX_SECTION_TEXT:
-            chunks.append(text)
-            text = ""
+    while rest and len(chunks) < max_sections:
+        if len(rest) <= size:
+            chunks.append(rest)
+            rest = ""
             break
-        cut = text.rfind("\n", 0, MAX_SECTION_TEXT)
-        if cut < MAX_SECTION_TEXT // 2:
-            cut = MAX_SECTION_TEXT
-        chunks.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    complete = not text
+        at = rest.rfind("\n", 0, size)
+        if at < size // 2:
+            at = safe_cut(rest, size)
+        chunks.append(rest[:at])
+        rest = rest[at:].lstrip("\n")
+    complete = not rest
     if not complete:
-        chunks[-1] = truncate(chunks[-1], MAX_SECTION_TEXT - 40) + f"\n_({what} truncated)_"
-    return [_section(c) for c in chunks], complete
+        chunks[-1] = cut(chunks[-1], size - 40) + ("" if as_code else f"\n_({what} truncated)_")
+    sections = [_section("```" + c + "```" if as_code else c) for c in chunks]
+    if not complete and as_code:
+        sections.append(_section(f"_({what} truncated)_"))
+    return sections, complete
 
 
 def answer_message(run: RunRecord) -> tuple[str, Blocks]:
     content = run.content or ""
-    blocks = [_section(f":white_check_mark: *{escape(run.target_name)}* finished.")]
+    blocks = [_section(f":white_check_mark: {bold(run.target_name)} finished.")]
     blocks.extend(_long_text_sections(content))
-    blocks.append(_context(f"run `{run.id}`"))
-    return truncate(content or f"{run.target_name} finished.", TEXT_FALLBACK_CHARS), blocks
+    blocks.append(_context(f"run {code(run.id, 80)}"))
+    text = escape(truncate(content, TEXT_FALLBACK_CHARS)) if content else f"{bold(run.target_name)} finished."
+    return cut(text, TEXT_FALLBACK_CHARS), blocks
 
 
 def failure_message(run: RunRecord) -> tuple[str, Blocks]:
     why = run.error or "unknown error"
-    kind = f" ({escape(run.error_kind)})" if run.error_kind else ""
-    text = truncate(f"{run.target_name} failed: {why}", TEXT_FALLBACK_CHARS)
+    kind = f" ({escape(truncate(run.error_kind, 100))})" if run.error_kind else ""
+    text = cut(f"{bold(run.target_name)} failed: {escape(truncate(why, TEXT_FALLBACK_CHARS))}", TEXT_FALLBACK_CHARS)
     blocks = [
-        _section(f":x: *{escape(run.target_name)}* failed{kind}.\n" + _code(truncate(why, 2500), 2600)),
+        _section(f":x: {bold(run.target_name)} failed{kind}.\n" + code_block(truncate(why, 2500), 2600)),
         _context(
             "The run's state is kept: Retry continues from the last checkpoint, tools already run do not run again."
         ),
@@ -459,15 +554,15 @@ def failure_message(run: RunRecord) -> tuple[str, Blocks]:
 
 
 def retried_message(run: RunRecord, user_id: str) -> tuple[str, Blocks]:
-    text = f":repeat: {mention(user_id)} asked to retry *{escape(run.target_name)}*."
+    text = f":repeat: {mention(user_id)} asked to retry {bold(run.target_name)}."
     return text, [_section(f":x: The run failed: {escape(truncate(run.error or '', 2000))}"), _context(text)]
 
 
 def cancelled_message(run: RunRecord) -> tuple[str, Blocks]:
-    text = f":heavy_multiplication_x: *{escape(run.target_name)}* was cancelled."
+    text = f":heavy_multiplication_x: {bold(run.target_name)} was cancelled."
     if run.content and run.content != "Cancelled.":
         text += f" {escape(truncate(run.content, 1000))}"
-    return text, [_section(text), _context(f"run `{run.id}`")]
+    return text, [_section(text), _context(f"run {code(run.id, 80)}")]
 
 
 # ----------------------------------------------------------------------------- slash command replies
@@ -484,62 +579,81 @@ def status_message(run: RunRecord, requirements: Sequence[RequirementRecord]) ->
     }[run.status]
     requester = mention(run.requester, run.requester_name) if run.requester else "an API caller"
     head = (
-        f"{emoji} Run `{run.id}` of *{escape(run.target_name)}* is *{run.status}*.\n"
+        f"{emoji} Run {code(run.id, 80)} of {bold(run.target_name)} is *{run.status}*.\n"
         f"Started by {requester} {when(run.created_at)}: {escape(truncate(run.input, 500))}"
     )
     blocks: Blocks = [_section(head)]
     pending = [r for r in requirements if r.is_pending]
     for req in pending[:20]:
         blocks.append(
-            _section(f"• waiting: {_KIND_TITLE[req.kind].lower()} for `{escape(call_text(req.tool_name, {}, 80))}`")
+            _section(f"• waiting: {_KIND_TITLE[req.kind].lower()} for {code(call_text(req.tool_name, {}, 80))}")
         )
     if len(pending) > 20:
         blocks.append(_context(f"…and {len(pending) - 20} more waiting."))
     if run.status is RunStatus.FAILED and run.error:
-        blocks.append(_section("*Error:* " + _code(truncate(run.error, 2000), 2100)))
+        blocks.append(_section("*Error:* " + code(truncate(run.error, 2000), 2100)))
     if run.status is RunStatus.COMPLETED and run.content:
         blocks.append(_section("*Answer:* " + escape(truncate(run.content, 2500))))
-    return truncate(f"Run {run.id} is {run.status}", TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
+    return cut(f"Run {escape(run.id)} is {run.status}", TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def targets_message(targets: Iterable[tuple[str, str, str]]) -> tuple[str, Blocks]:
     """``(id, kind, one-line description)`` for each agent, team and workflow."""
-    lines = [f"• `{escape(tid)}` ({escape(kind)}): {escape(desc)}" for tid, kind, desc in targets]
+    targets = list(targets)
+    lines = [
+        f"• {code(tid, 100)} ({escape(truncate(kind, 40))}): {escape(truncate(desc, 800))}"
+        for tid, kind, desc in targets
+    ]
     if not lines:
         return "No agents are configured.", [_section("No agents are configured (see SIGNOFF_AGENTS).")]
-    blocks: Blocks = [_section("*What you can run* with `/agent <id> <prompt>`:")]
+    blocks: Blocks = [_section("*What you can run* with `/agent &lt;id&gt; &lt;prompt&gt;`:")]
     chunk: list[str] = []
     for line in lines:
         if sum(len(x) + 1 for x in chunk) + len(line) > MAX_SECTION_TEXT - 10:
             blocks.append(_section("\n".join(chunk)))
             chunk = []
-        chunk.append(truncate(line, 1000))
+        chunk.append(cut(line, 1000))
     if chunk:
         blocks.append(_section("\n".join(chunk)))
-    return "Agents: " + ", ".join(t.split("`")[1] for t in lines)[:2000], blocks[:MAX_MESSAGE_BLOCKS]
+    names = ", ".join(escape(truncate(tid, 100)) for tid, _, _ in targets)
+    return cut("Agents: " + names, 2000), blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def approvals_message(items: Sequence[tuple[RequirementRecord, RunRecord, str | None]]) -> tuple[str, Blocks]:
-    """The caller's pending decisions, each with a link to its card (``permalink`` may be None)."""
+def approvals_message(
+    items: Sequence[tuple[RequirementRecord, RunRecord, str | None]],
+    total: int | None = None,
+) -> tuple[str, Blocks]:
+    """The caller's pending decisions, each with a link to its card (``permalink`` may be None).
+
+    Each call is shown as code (a backtick in an argument cannot close it) with its arguments
+    masked by the sensitive fields stored with the requirement (all of them when unknown).
+    """
     if not items:
         text = ":sparkles: Nothing is waiting for you."
         return text, [_section(text)]
     limit = MAX_MESSAGE_BLOCKS - 2
-    blocks: Blocks = [_section(f"*{len(items)} decision{'s' if len(items) != 1 else ''} waiting for you*")]
+    count = len(items) if total is None else total
+    blocks: Blocks = [_section(f"*{count} decision{'s' if count != 1 else ''} waiting for you*")]
+    shown = min(len(items), limit)
+    if count > shown:
+        blocks.append(
+            _context(f"Showing {shown} of {count}: the soonest to expire first, then the newest.")
+        )
+        limit -= 1
     for req, run, link in items[:limit]:
-        what = escape(call_text(req.tool_name, req.tool_args, 150))
+        what = code(call_text(req.tool_name, shown_args(req), 150), 400)
         tag = " :lock:" if req.approval_type == "required" else ""
-        line = f"• *{escape(run.target_name)}*{tag}: `{what}`\n   {_KIND_TITLE[req.kind]} · run `{run.id}`"
+        line = f"• {bold(run.target_name)}{tag}: {what}\n   {_KIND_TITLE[req.kind]} · run {code(run.id, 80)}"
         section = _section(line)
         if link:
             section["accessory"] = _button("Open card", OPEN_LINK, req.id, url=link)
         blocks.append(section)
-    if len(items) > limit:
-        blocks.append(_context(f"…and {len(items) - limit} more."))
-    return f"{len(items)} decisions waiting for you", blocks
+    if count > min(len(items), limit):
+        blocks.append(_context(f"…and {count - min(len(items), limit)} more."))
+    return f"{count} decision{'s' if count != 1 else ''} waiting for you", blocks
 
 
 def notice(text: str) -> tuple[str, Blocks]:
-    """A one-section ephemeral message."""
-    text = truncate(text, MAX_SECTION_TEXT)
+    """A one-section ephemeral message (``text`` is mrkdwn already escaped by its author)."""
+    text = cut(text, MAX_SECTION_TEXT)
     return text, [_section(text)]

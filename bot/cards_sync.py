@@ -1,60 +1,46 @@
-"""Keep the Slack cards of a requirement in step with a decision made off Slack (the REST API).
+"""Keep Slack in step with decisions, whichever surface made them.
 
-A decision made by a click updates its cards in the Slack listener; a decision made through
-``POST /api/approvals/{id}/resolve`` comes here, which does exactly the same: every card recorded
-for the requirement (in the run's thread and in the approvals channel) is ``chat.update``d with
-the decided card, through the same ``SlackNotifier.refresh_cards`` the listener uses.
+``CardSync`` is a ``RunListener`` the decision service tells after every decision, in whatever
+process it runs (the web process for clicks, API calls and the console; a script's own process
+for the SDK when it registers one). A decided requirement's cards (in the run's thread and in the
+approvals channel) are ``chat.update``d to show the outcome; a request whose arguments were edited
+or that an edit escalated to approvers is redrawn with the arguments now on the table, and the
+approvers whose votes stopped counting are told in the thread.
 
-Without Slack credentials there is nothing to update and this is a no-op. A ``Deps`` may carry
-its own ``card_updater`` (a callable taking a requirement id) to replace this, e.g. in a process
-that already holds a notifier.
+A Slack failure is logged and never undoes or fails the decision, which is already in SQL.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
 
-from bot.deps import Deps
-from storage.errors import NotFound
+from bot.notifier import SlackNotifier
+from runner.listener import RunListener
+from storage.records import RequirementRecord, RunRecord
 
 log = logging.getLogger(__name__)
 
-CardUpdater = Callable[[str], None]
 
+class CardSync(RunListener):
+    def __init__(self, notifier: SlackNotifier) -> None:
+        self.notifier = notifier
 
-def slack_configured(deps: Deps) -> bool:
-    token = deps.settings.slack_bot_token
-    return token is not None and bool(token.get_secret_value())
+    def on_resolved(self, run: RunRecord, requirement: RequirementRecord) -> None:
+        if requirement.is_pending:
+            self.notifier.redraw_pending(run, requirement)
+        else:
+            self.notifier.refresh_cards([requirement], run)
 
+    def on_escalated(self, run: RunRecord, requirement: RequirementRecord) -> None:
+        self.notifier.redraw_pending(run, requirement)
+        self.notifier.post_card(run, requirement)
 
-def sync_cards(deps: Deps, requirement_id: str) -> int:
-    """Update every card of a decided requirement; returns how many messages were concerned.
+    def on_args_changed(
+        self, run: RunRecord, requirement: RequirementRecord, editor: str, reset_voters: Sequence[str]
+    ) -> None:
+        self.notifier.redraw_pending(run, requirement)
+        self.notifier.tell_votes_reset(run, requirement, editor, reset_voters)
 
-    Never raises for a Slack problem (logged): the decision is already recorded in SQL, and the
-    card can be refreshed later, while failing the API call would make the caller retry a
-    decision that was in fact taken.
-    """
-    updater: Any = getattr(deps, "card_updater", None)
-    if callable(updater):
-        updater(requirement_id)
-        return -1
-    if not slack_configured(deps):
-        return 0
-    try:
-        req = deps.db.get_requirement(requirement_id)
-    except NotFound:
-        return 0
-    if req.is_pending:
-        return 0
-    from bot.notifier import CARD_PURPOSES, SlackNotifier
-
-    cards = [m for m in deps.db.slack_messages(requirement_id=requirement_id) if m.purpose in CARD_PURPOSES]
-    if not cards:
-        return 0
-    try:
-        SlackNotifier.from_settings(deps.settings, deps.db, deps.registry).refresh_cards([req])
-    except Exception:
-        log.exception("updating the Slack cards of requirement %s failed", requirement_id)
-    return len(cards)
+    def on_cancelled(self, run: RunRecord) -> None:
+        self.notifier.on_cancelled(run)

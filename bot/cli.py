@@ -18,8 +18,10 @@ app = typer.Typer(
     help="signoff: human sign-off for AI agents, in Slack.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="REST API tokens: each belongs to a person or a named service.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
 
 err = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow the terminal
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,6 +54,83 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to 
     db = Database(get_settings().database_url, migrate=False)
     db.upgrade(revision)
     typer.echo(f"database at revision {current(db.engine)}")
+
+
+def _database() -> Any:
+    from storage.database import Database
+
+    return Database(get_settings().database_url)
+
+
+@token_app.command("create")
+@friendly
+def token_create(
+    user: str | None = typer.Option(None, "--user", help="A Slack user id: the token decides as this person."),
+    service: str | None = typer.Option(None, "--service", help="A service name: the token acts as svc:NAME."),
+    scopes: str | None = typer.Option(
+        None, help="Comma-separated: read, decide, export. Default: read,decide for a user, read for a service."
+    ),
+    name: str | None = typer.Option(None, help="A label to recognise the token by in `signoff token list`."),
+    created_by: str | None = typer.Option(None, "--by", help="Who is creating it (recorded in the audit log)."),
+) -> None:
+    """Create a token; it is printed once and only its hash is kept."""
+    from storage.errors import InvalidInput
+
+    if (user is None) == (service is None):
+        raise InvalidInput("give exactly one of --user U123 or --service NAME")
+    if user is not None and not (user[:1] in ("U", "W") and user.isalnum()):
+        raise InvalidInput(f"--user {user!r} is not a Slack user id (like U012ABCDEF)")
+    kind = "user" if user is not None else "service"
+    wanted = [s.strip() for s in (scopes or ("read,decide" if user else "read")).split(",") if s.strip()]
+    db = _database()
+    try:
+        record, secret = db.create_token(
+            name=name or (user or service or ""),
+            principal_kind=kind,
+            principal_id=user or service or "",
+            scopes=wanted,
+            created_by=created_by,
+        )
+    finally:
+        db.dispose()
+    typer.echo(f"token {record.id} for {record.principal_id} ({', '.join(record.scopes)}):")
+    typer.echo(secret)
+    err.print("Store it now: it is not shown again. Send it as `Authorization: Bearer <token>`.", highlight=False)
+
+
+@token_app.command("list")
+@friendly
+def token_list(all_: bool = typer.Option(False, "--all", help="Include revoked tokens.")) -> None:
+    """Tokens (never their secrets): id, principal, scopes, created, last used, revoked."""
+    db = _database()
+    try:
+        tokens = db.list_tokens(include_revoked=all_)
+    finally:
+        db.dispose()
+    if not tokens:
+        typer.echo("no tokens (create one with `signoff token create --user U123`)")
+        return
+    for tok in tokens:
+        revoked = f" revoked {tok.revoked_at:%Y-%m-%d %H:%M}" if tok.revoked_at else ""
+        typer.echo(
+            f"{tok.id}  {tok.principal_id:<24} {','.join(tok.scopes):<18} {tok.name}  "
+            f"created {tok.created_at:%Y-%m-%d %H:%M}{revoked}"
+        )
+
+
+@token_app.command("revoke")
+@friendly
+def token_revoke(
+    token_id: str = typer.Argument(..., help="The token's id (from `signoff token list`)."),
+    revoked_by: str | None = typer.Option(None, "--by", help="Who is revoking it (recorded in the audit log)."),
+) -> None:
+    """Revoke a token at once; requests with it get 401 from then on."""
+    db = _database()
+    try:
+        record = db.revoke_token(token_id, revoked_by=revoked_by)
+    finally:
+        db.dispose()
+    typer.echo(f"revoked token {record.id} ({record.principal_id})")
 
 
 @app.command()

@@ -8,6 +8,10 @@ slugs like ``finance``; the bundled ones never collide).
 ``/approvals`` lists the caller's pending decisions; ``/approvals export [csv|jsonl] [since
 YYYY-MM-DD] [until YYYY-MM-DD] [agent <id>]`` asks for the audit log as a file (:class:`Export`);
 ``/approvals help`` explains both.
+
+Text that carries a control character (C0, DEL or C1, except tab, line feed and carriage return)
+or an unpaired surrogate is refused whole, naming the character: no person means one, and
+PostgreSQL cannot store NUL. A prompt is at most ``MAX_PROMPT_CHARS`` characters.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from storage.timeouts import MAX_PROMPT_CHARS
+
 COMMAND = "/agent"
 SUBCOMMANDS = ("list", "status", "cancel", "help")
 APPROVALS = "/approvals"
 EXPORT_FORMATS = ("csv", "jsonl")
 EXPORT_SYNTAX = f"{APPROVALS} export [csv|jsonl] [since YYYY-MM-DD] [until YYYY-MM-DD] [agent <id>]"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# C0 controls but \t \n \r, DEL, C1 controls, and the surrogates (only ever unpaired in a str).
+_REFUSED_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -78,15 +86,38 @@ def help_text(agent_ids: Iterable[str] = ()) -> str:
     return "\n".join(lines)
 
 
+def refused_character(text: str) -> str | None:
+    """The first character of ``text`` that is refused, described for a person, or None.
+
+    e.g. ``"U+0000 (a control character) at character 7"``; the character itself is never echoed.
+    """
+    match = _REFUSED_CHARACTER.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    kind = "an unpaired surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return f"U+{ord(char):04X} ({kind}) at character {match.start() + 1}"
+
+
+def _refused(text: str) -> Usage | None:
+    problem = refused_character(text)
+    if problem is None:
+        return None
+    return Usage(f"Your command contains {problem}: remove it and send the command again.")
+
+
 def parse(text: str | None, agent_ids: Iterable[str]) -> Command:
     """Turn the text after ``/agent`` into a command; never raises."""
     ids = list(agent_ids)
+    refused = _refused(text or "")
+    if refused is not None:
+        return refused
     raw = (text or "").strip()
     if not raw:
         return Usage("You did not say which agent to run.\n" + help_text(ids))
     head, _, rest = raw.partition(" ")
-    if "\n" in head:
-        head, _, more = head.partition("\n")
+    if "\n" in head or "\r" in head or "\t" in head:  # e.g. "finance\r\nRefund $5"
+        head, more = re.split(r"[\r\n\t]+", head, maxsplit=1)
         rest = (more + " " + rest).strip()
     rest = rest.strip()
     word = head.lower()
@@ -113,6 +144,11 @@ def parse(text: str | None, agent_ids: Iterable[str]) -> Command:
         return Usage(
             f"Tell `{head}` what to do: `{COMMAND} {head} <prompt>`, "
             f"e.g. `{COMMAND} {head} Refund $120 to customer 42`."
+        )
+    if len(rest) > MAX_PROMPT_CHARS:
+        return Usage(
+            f"That prompt is {len(rest)} characters long; the limit is {MAX_PROMPT_CHARS}. "
+            "Shorten it and send the command again."
         )
     return Start(head, rest)
 
@@ -259,6 +295,9 @@ def parse_export(words: list[str]) -> Export | Usage:
 
 def parse_approvals(text: str | None) -> ApprovalsCommand:
     """Turn the text after ``/approvals`` into a command; never raises."""
+    refused = _refused(text or "")
+    if refused is not None:
+        return refused
     words = (text or "").split()
     if not words:
         return ListPending()

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from redis import Redis
 from rq import Queue
 
 from bot.settings import Settings
+from runner import policy
+from runner.decisions import DecisionService, StartLimits
+from runner.listener import RunListener
 from runner.queue import make_queue
 from runner.registry import Registry, load
 from storage.codec import utcnow
@@ -24,6 +28,46 @@ class Deps:
     queue: Queue
     registry: Registry
     clock: Callable[[], datetime] = field(default=utcnow)
+
+    def slack_configured(self) -> bool:
+        token = self.settings.slack_bot_token
+        return token is not None and bool(token.get_secret_value())
+
+    @cached_property
+    def directory(self) -> policy.Directory:
+        """User groups from Slack (cached) when Slack is configured; otherwise nobody is in one."""
+        if self.slack_configured():
+            from bot.directory import SlackDirectory
+            from bot.notifier import make_web_client
+
+            return SlackDirectory(make_web_client(self.settings))
+        return policy.StaticDirectory()
+
+    @cached_property
+    def listeners(self) -> list[RunListener]:
+        """What a decision made in this process tells: Slack's cards, when Slack is configured."""
+        if not self.slack_configured():
+            return []
+        from bot.cards_sync import CardSync
+        from bot.notifier import SlackNotifier
+
+        return [CardSync(SlackNotifier.from_settings(self.settings, self.db, self.registry))]
+
+    @cached_property
+    def service(self) -> DecisionService:
+        """The one decision service of this process: every surface decides, starts and cancels here."""
+        return DecisionService(
+            self.db,
+            registry=self.registry,
+            default_approvers=self.settings.signoff_approvers,
+            directory=self.directory,
+            queue=self.queue,
+            listeners=self.listeners,
+            limits=StartLimits(
+                per_user=self.settings.signoff_runs_per_minute,
+                queued_per_agent=self.settings.signoff_max_queued_per_agent,
+            ),
+        )
 
 
 def build_deps(

@@ -18,8 +18,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.blockkit import truncate
 from bot.deps import Deps
 from bot.directory import SlackDirectory
+from bot.mrkdwn import code, escape
 from bot.notifier import SlackNotifier
 from runner import policy
 from storage.errors import (
@@ -30,6 +32,7 @@ from storage.errors import (
     RequirementExpired,
     SelfApproval,
     SignoffError,
+    StaleArguments,
 )
 from storage.records import RequirementStatus, RunRecord
 
@@ -51,29 +54,42 @@ class Services:
         return self.deps.db
 
 
+def _approver(ident: str) -> str:
+    """A configured approver as a mention (a user or a user group), or inert text when it is not an id."""
+    if policy.is_group(ident) and ident.replace("_", "").isalnum() and len(ident) <= cards.MAX_ID_CHARS:
+        return f"<!subteam^{ident}>"
+    return cards.mention(ident)
+
+
 def refusal_text(exc: SignoffError) -> str:
+    """Every domain refusal, worded the same wherever it surfaces (whatever it quotes is escaped)."""
     if isinstance(exc, AlreadyDecided) and exc.status == RequirementStatus.EXPIRED:
         return f":hourglass: This request expired {cards.when(exc.decided_at)}; nothing was done."
     if isinstance(exc, AlreadyDecided) and exc.status == RequirementStatus.CANCELLED:
         return ":heavy_multiplication_x: This request was cancelled with its run; nothing was done."
     if isinstance(exc, AlreadyDecided):
-        word = exc.status.replace("_", " ")
-        who = exc.decided_by or "someone"
+        word = escape(str(exc.status).replace("_", " "))
+        who = escape(truncate(exc.decided_by or "someone", 100))
         at = f" {cards.when(exc.decided_at)}" if exc.decided_at else ""
-        return f":information_source: Already decided by {cards.escape(who)} ({word}{at}). Nothing else happened."
+        return f":information_source: Already decided by {who} ({word}{at}). Nothing else happened."
     if isinstance(exc, SelfApproval):
         return ":no_entry: You requested this run, so you cannot approve it yourself. An approver has to decide."
     if isinstance(exc, NotAnApprover):
-        allowed = ", ".join(f"<!subteam^{a}>" if policy.is_group(a) else cards.mention(a) for a in exc.allowed[:10])
+        allowed = ", ".join(_approver(a) for a in exc.allowed[:10])
         tail = f" It can be decided by {allowed}." if allowed else " No approver is configured for it."
         return f":no_entry: You are not allowed to decide this request.{tail} Your attempt was recorded."
     if isinstance(exc, RequirementExpired):
         return f":hourglass: This request expired {cards.when(exc.expired_at)}; nothing was done."
+    if isinstance(exc, StaleArguments):
+        return (
+            ":arrows_counterclockwise: The arguments changed since they were shown to you (a reviewer edited "
+            "them); nothing was applied. Look at the card again and decide on the new ones."
+        )
     if isinstance(exc, NotFound):
-        return f":grey_question: I cannot find that ({exc.kind} `{cards.escape(exc.ident)}`)."
+        return f":grey_question: I cannot find that ({escape(exc.kind)} {code(truncate(exc.ident, 100))})."
     if isinstance(exc, InvalidDecision):
-        return f":warning: That did not work: {cards.escape(exc.message)}"
-    return f":warning: {cards.escape(exc.message)}"
+        return f":warning: That did not work: {escape(truncate(exc.message, 2000))}"
+    return f":warning: {escape(truncate(exc.message, 2000))}"
 
 
 class HandlerBase:

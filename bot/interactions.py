@@ -3,8 +3,11 @@
 Approve decides at once; Reject, Edit & approve, Provide input and Mark done first check that the
 request is still pending and that the person may decide it, then open a modal whose submission
 decides. Both go through ``bot.deciding`` to ``runner.decisions.resolve``. A button's value and a
-modal's ``private_metadata`` are only ever used to find the requirement (or run) id: who may
-decide, what is pending and what the arguments are come from SQL. Retry re-enqueues a failed run.
+modal's ``private_metadata`` are only ever used to find the requirement (or run) id and the hash
+of the arguments the card or modal showed (``seen_hash``: a decision applies to those arguments
+only): who may decide, what is pending and what the arguments are come from SQL. "View full
+arguments" pages through them with Previous / Next (``views.update`` of the same modal, each page
+built again from SQL). Retry re-enqueues a failed run.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from slack_sdk.errors import SlackApiError
 from bot import cards, modals
 from bot.deciding import Decider
 from bot.handler_base import Ack, refusal_text
+from bot.mrkdwn import code, escape
 from bot.notifier import card_options, tool_function
-from runner.decisions import Action, authorize
-from runner.queue import enqueue_retry
-from storage.errors import AlreadyDecided, InvalidDecision, NotFound, SignoffError
-from storage.records import Actor, RequirementRecord, RunRecord, RunStatus
+from runner.decisions import Action
+from storage.errors import AlreadyDecided, InvalidDecision, RunBusy, SignoffError
+from storage.records import Actor, Principal, RequirementRecord, RunRecord, Surface
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,14 @@ def _where(body: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]
     return channel, ts, thread_ts
 
 
-def _action_value(body: Mapping[str, Any]) -> str:
+def _raw_value(body: Mapping[str, Any]) -> str:
     actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or "")[:64]
+    return str((actions[0] or {}).get("value") or "")
+
+
+def _action_value(body: Mapping[str, Any]) -> str:
+    """The requirement (or run) id a button is about, whether its value is ``id`` or ``id|hash``."""
+    return cards.parse_action_value(_raw_value(body))[0]
 
 
 class Interactions(Decider):
@@ -57,15 +65,17 @@ class Interactions(Decider):
         await ack()
         user, name = _user(body)
         channel, ts, thread_ts = _where(body)
+        requirement_id, seen_hash = cards.parse_action_value(_raw_value(body))
         link = await self.permalink(channel, ts)
         await self.decide(
-            _action_value(body),
+            requirement_id,
             Actor(user, name),
             Action.APPROVE,
             channel=channel,
             thread_ts=thread_ts,
             respond=respond,
             permalink=link,
+            seen_hash=seen_hash,
         )
 
     def _precheck(self, requirement_id: str, actor: Actor, action: Action) -> tuple[RequirementRecord, RunRecord]:
@@ -73,13 +83,8 @@ class Interactions(Decider):
 
         A refusal is audited exactly as ``resolve`` audits a refused click.
         """
-        db = self.s.deps.db
-        req = db.get_requirement(requirement_id)
-        run = db.get_run(req.run_id)
-        if not req.is_pending:
-            raise AlreadyDecided(req.id, str(req.status), req.resolved_by_name or req.resolved_by, req.resolved_at)
-        authorize(db, req, actor, action, self.s.deps.settings.signoff_approvers, self.s.directory, via="slack")
-        return req, run
+        principal = Principal(actor.id or "", actor.name)
+        return self.s.deps.service.authorize(requirement_id, principal, action, surface=Surface.SLACK)
 
     async def open_modal(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
         """Reject / Edit & approve / Provide input / Mark done: check, then open the modal."""
@@ -102,15 +107,17 @@ class Interactions(Decider):
             if isinstance(exc, AlreadyDecided):
                 await asyncio.to_thread(self.refresh_one, requirement_id)
             return
-        meta = modals.Metadata(req.id, channel, ts)
+        meta = modals.Metadata(req.id, channel, ts, req.current_hash)
         if action is Action.REJECT:
             view = modals.reject_modal(req, meta)
         elif action is Action.EDIT:
             fn = tool_function(self.s.deps.registry, run, req)
-            if fn is None:
-                await self.ephemeral(channel, user, "This tool's arguments cannot be edited here.", thread_ts=thread_ts)
+            options = card_options(req, fn)
+            if fn is None or not options["editable"]:
+                text = "This tool's arguments cannot be edited here (read them with *View full arguments*)."
+                await self.ephemeral(channel, user, text, thread_ts=thread_ts)
                 return
-            view = modals.edit_modal(req, fn.parameters, meta)
+            view = modals.edit_modal(req, fn.parameters, meta, options["declared"])
         elif action is Action.ANSWER:
             view = modals.input_modal(req, meta)
         else:
@@ -123,26 +130,54 @@ class Interactions(Decider):
                 channel, user, "The form could not be opened (Slack gives 3 seconds); click again.", thread_ts=thread_ts
             )
 
+    def _arguments_page(self, requirement_id: str, channel: str | None, ts: str | None, page: int) -> dict[str, Any]:
+        """Blocking: one page of the full arguments, from SQL (masked as the cards mask them)."""
+        req = self.s.deps.db.get_requirement(requirement_id)
+        run = self.s.deps.db.get_run(req.run_id)
+        declared = card_options(req, tool_function(self.s.deps.registry, run, req))["declared"]
+        return modals.full_arguments(req, modals.Metadata(req.id, channel, ts, req.current_hash), declared, page)
+
     async def view_arguments(self, ack: Ack, body: dict[str, Any]) -> None:
+        """View full arguments / View full output: page 1 in a modal."""
         await ack()
         user, _ = _user(body)
         channel, ts, thread_ts = _where(body)
-
-        def load() -> tuple[RequirementRecord, list[str]]:
-            req = self.s.deps.db.get_requirement(_action_value(body))
-            run = self.s.deps.db.get_run(req.run_id)
-            return req, card_options(tool_function(self.s.deps.registry, run, req))["sensitive"]
-
         try:
-            req, sensitive = await asyncio.to_thread(load)
+            view = await asyncio.to_thread(self._arguments_page, _action_value(body), channel, ts, 1)
         except SignoffError as exc:
             await self.ephemeral(channel, user, refusal_text(exc), thread_ts=thread_ts)
             return
-        view = modals.full_arguments(req, modals.Metadata(req.id, channel, ts), sensitive)
         try:
             await self.client.views_open(trigger_id=body.get("trigger_id"), view=view)
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
+
+    async def arguments_page(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Previous / Next in the full-arguments modal: the same view, updated to the page asked for.
+
+        Only the requirement id and the page number are read from the click (the page is clamped
+        to the pages there are); the arguments are loaded from SQL again.
+        """
+        await ack()
+        user, _ = _user(body)
+        requirement_id, page = cards.parse_page_value(_raw_value(body))
+        view_state = body.get("view") or {}
+        try:
+            meta = modals.Metadata.load(view_state.get("private_metadata"))
+        except ValueError:
+            meta = modals.Metadata(requirement_id)
+        try:
+            view = await asyncio.to_thread(self._arguments_page, requirement_id, meta.channel, meta.message_ts, page)
+        except SignoffError as exc:
+            await self.ephemeral(meta.channel, user, refusal_text(exc))
+            return
+        kwargs: dict[str, Any] = {"view_id": view_state.get("id"), "view": view}
+        if view_state.get("hash"):
+            kwargs["hash"] = view_state["hash"]
+        try:
+            await self.client.views_update(**kwargs)
+        except SlackApiError as exc:
+            log.warning("views.update of the arguments page failed: %s", exc.response.get("error"))
 
     async def retry_clicked(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
         await ack()
@@ -151,20 +186,12 @@ class Interactions(Decider):
         run_id = _action_value(body)
 
         def retry() -> RunRecord | str:
-            db = self.s.deps.db
             try:
-                run = db.get_run(run_id)
-            except NotFound as exc:
+                return self.s.deps.service.retry(run_id, Principal(user, name), surface=Surface.SLACK)
+            except RunBusy as exc:
+                return f"Run {code(run_id, 80)} is {escape(exc.status)}; there is nothing to retry."
+            except SignoffError as exc:
                 return refusal_text(exc)
-            if run.status is not RunStatus.FAILED:
-                return f"Run `{run_id}` is {run.status}; there is nothing to retry."
-            if not self.may_manage(run, user):
-                return ":no_entry: Only the person who started the run or an approver can retry it."
-            db.append_audit(
-                action="run.retry_requested", actor=Actor(user, name), run_id=run_id, agent_id=run.target_id
-            )
-            enqueue_retry(self.s.deps.queue, run_id, run.version)
-            return run
 
         result = await asyncio.to_thread(retry)
         if isinstance(result, str):
@@ -214,15 +241,17 @@ class Interactions(Decider):
             fn = tool_function(self.s.deps.registry, run, req)
             if fn is None:
                 raise InvalidDecision("this tool's arguments cannot be edited any more")
+            offered = modals.editable_fields(req, fn.parameters, card_options(req, fn)["declared"])
             return Action.EDIT, {
-                "args": modals.parse_edit(state, fn.parameters),
+                "args": modals.parse_edit(state, fn.parameters, offered),
                 "note": modals.text_value(state, modals.REASON_BLOCK),
             }
 
         try:
             action, kwargs = await asyncio.to_thread(prepare)
         except modals.FormErrors as exc:
-            text = ":warning: Not applied: " + "; ".join(f"{k.split(':', 1)[-1]}: {v}" for k, v in exc.errors.items())
+            problems = "; ".join(f"{code(k.split(':', 1)[-1], 100)}: {escape(v)}" for k, v in exc.errors.items())
+            text = ":warning: Not applied: " + problems
             await self.ephemeral(channel, user, text, thread_ts=thread_ts)
             return
         except SignoffError as exc:
@@ -236,5 +265,6 @@ class Interactions(Decider):
             channel=channel,
             thread_ts=thread_ts,
             permalink=permalink,
+            seen_hash=meta.args_hash,
             **kwargs,
         )

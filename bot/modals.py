@@ -1,20 +1,39 @@
 """Modals: pure builders (records and schemas in, view dicts out) and the parsers of what comes back.
 
 ``private_metadata`` carries the requirement id (the only thing the submit handler trusts; it
-reloads everything else from SQL) and where the card was, so an error can be shown there.
+reloads everything else from SQL), where the card was, so an error can be shown there, and the
+SHA-256 of the arguments the modal was opened on (``h``), so a submission decides on those.
 Each input block's ``block_id`` is ``<prefix>:<name>`` and its ``action_id`` is ``value``.
+
+What a modal shows goes through ``storage.redaction`` (sensitive values are masked, never
+pre-filled) and ``bot.mrkdwn`` (escaped, invisible characters shown). The full arguments are
+paged so every character can be read; a value the edit modal cannot hold whole is not offered
+as an input at all (it is kept exactly as is) rather than pre-filled cut.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import mrkdwn
 from bot.blockkit import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
-from bot.cards import escape, previous_output, render_value
+from bot.cards import (
+    ARGS_PAGE,
+    MAX_ID_CHARS,
+    PREVIOUS_OUTPUT,
+    Declared,
+    declared_for,
+    is_step,
+    page_value,
+    render_value,
+    shown_args,
+)
+from bot.mrkdwn import code, escape, plain
 from storage.records import RequirementRecord
+from storage.redaction import is_sensitive_name, redact
 
 REJECT_VIEW = "signoff_reject_view"
 EDIT_VIEW = "signoff_edit_view"
@@ -28,6 +47,15 @@ FIELD_PREFIX = "field:"
 REASON_BLOCK = "reason"
 RESULT_BLOCK = "result"
 MAX_INPUTS = MAX_VIEW_BLOCKS - 4
+SENSITIVE_HINT = "Hidden (sensitive). Leave empty to keep the current value."
+
+PAGE_CHUNK = MAX_SECTION_TEXT - 6
+"""Characters of the rendering in one code section of the full-arguments modal (``` on each side)."""
+PAGE_SECTIONS = MAX_VIEW_BLOCKS - 3
+"""Code sections on one page: the rest of the view is the header and the Previous / Next buttons."""
+
+PREVIOUS_LABEL = "\u2039 Previous"
+NEXT_LABEL = "Next \u203a"
 
 _TRUE = "true"
 _FALSE = "false"
@@ -38,9 +66,14 @@ class Metadata:
     requirement_id: str
     channel: str | None = None
     message_ts: str | None = None
+    args_hash: str | None = None
+    """SHA-256 of the arguments the modal was opened on (what a submission decides on)."""
 
     def dump(self) -> str:
-        return json.dumps({"r": self.requirement_id, "c": self.channel, "t": self.message_ts}, separators=(",", ":"))
+        data: dict[str, Any] = {"r": self.requirement_id, "c": self.channel, "t": self.message_ts}
+        if self.args_hash:
+            data["h"] = self.args_hash
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def load(cls, raw: str | None) -> Metadata:
@@ -50,11 +83,12 @@ class Metadata:
             raise ValueError("not a signoff modal")
         channel = data.get("c") if isinstance(data.get("c"), str) else None
         ts = data.get("t") if isinstance(data.get("t"), str) else None
-        return cls(data["r"], channel, ts)
+        seen = data.get("h") if isinstance(data.get("h"), str) else None
+        return cls(data["r"][:MAX_ID_CHARS], channel, ts, seen[:MAX_ID_CHARS] if seen else None)
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": truncate(plain(text), limit) or " ", "emoji": True}
 
 
 def _modal(
@@ -73,13 +107,20 @@ def _modal(
     return view
 
 
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}]}
+def _context(*texts: str) -> dict[str, Any]:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": mrkdwn.cut(t, MAX_SECTION_TEXT)} for t in texts[:10]],
+    }
+
+
+def _summary_text(req: RequirementRecord) -> str:
+    what = code(req.tool_name, 300) if req.tool_name else "this step"
+    return f"{what} · request {code(req.id, 80)}"
 
 
 def _summary(req: RequirementRecord) -> dict[str, Any]:
-    what = f"`{escape(req.tool_name)}`" if req.tool_name else "this step"
-    return _context(f"{what} · request `{req.id}`")
+    return _context(_summary_text(req))
 
 
 # ----------------------------------------------------------------------------- typed inputs
@@ -111,6 +152,11 @@ def _initial_text(value: Any, kind: str) -> str | None:
     if kind in ("array", "object") or not isinstance(value, str):
         return json.dumps(value, ensure_ascii=False, default=str)
     return value
+
+
+def fits_input(text: str) -> bool:
+    """True when a ``plain_text_input`` can hold ``text`` whole and show every character of it."""
+    return len(text) <= MAX_TEXT_INPUT_LENGTH and not mrkdwn.has_hidden(text)
 
 
 def typed_element(
@@ -145,8 +191,8 @@ def typed_element(
         return element
     element = {"type": "plain_text_input", "action_id": VALUE}
     text = _initial_text(initial, kind)
-    if text is not None:
-        element["initial_value"] = truncate(text, MAX_TEXT_INPUT_LENGTH)
+    if text is not None and fits_input(text):
+        element["initial_value"] = text  # whole, or not at all: never a cut value that looks whole
     if multiline or kind in ("array", "object") or (text is not None and (len(text) > 80 or "\n" in text)):
         element["multiline"] = True
     if kind in ("array", "object"):
@@ -191,25 +237,98 @@ def reject_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
     return _modal(REJECT_VIEW, "Reject", meta, blocks, "Reject")
 
 
-def edit_modal(req: RequirementRecord, parameters: Mapping[str, Any], meta: Metadata) -> dict[str, Any]:
-    """One typed input per tool parameter, prefilled with the arguments the model chose."""
+@dataclass(frozen=True)
+class EditField:
+    """One tool parameter as the edit modal treats it."""
+
+    name: str
+    kind: str
+    value: Any
+    sensitive: bool
+    """Shown empty (never pre-filled); left empty, the current value is kept."""
+    kept_because: str | None = None
+    """Why it is not offered as an input (it is then kept exactly as is), or None when it is."""
+
+    @property
+    def offered(self) -> bool:
+        return self.kept_because is None
+
+
+def edit_fields(req: RequirementRecord, parameters: Mapping[str, Any], declared: Declared = None) -> list[EditField]:
+    """How the edit modal treats each parameter (at most ``MAX_INPUTS``) of the arguments on the table.
+
+    A sensitive value (declared, secret-looking, or containing a masked part) is offered empty.
+    A value an input cannot hold whole (longer than 3000 characters) or show faithfully
+    (invisible or control characters) is not offered: it is kept exactly as is.
+    """
     props: Mapping[str, Any] = parameters.get("properties", {}) or {}
-    required = set(parameters.get("required", []) or [])
-    blocks: list[dict[str, Any]] = [_summary(req)]
-    names = list(props)[:MAX_INPUTS]
-    for name in names:
+    known = declared_for(req, declared)
+    args = req.current_args
+    fields: list[EditField] = []
+    for name in list(props)[:MAX_INPUTS]:
         prop = props[name] or {}
         kind = json_type(prop)
-        element = typed_element(kind, req.tool_args.get(name, prop.get("default")), prop.get("enum"))
+        value = args.get(name, prop.get("default"))
+        sensitive = is_sensitive_name(str(name), known)
+        if not sensitive and name in args:
+            sensitive = (redact({name: value}, known) or {}).get(name) != value
+        reason: str | None = None
+        text = _initial_text(value, kind)
+        if not sensitive and text is not None and not prop.get("enum") and kind not in ("integer", "number", "boolean"):
+            label = code(str(name), 100)
+            if len(text) > MAX_TEXT_INPUT_LENGTH:
+                reason = (
+                    f"{label} is {len(text):,} characters, too long to edit here: it is kept exactly as is "
+                    "(read it with *View full arguments*)."
+                )
+            elif mrkdwn.has_hidden(text):
+                reason = (
+                    f"{label} contains invisible or control characters an input would not show: it is kept "
+                    "exactly as is (*View full arguments* shows them as ⟦U+…⟧)."
+                )
+        fields.append(EditField(str(name), kind, value, sensitive, reason))
+    return fields
+
+
+def editable_fields(req: RequirementRecord, parameters: Mapping[str, Any], declared: Declared = None) -> list[str]:
+    """The parameters the edit modal offers as inputs (empty: there is nothing to edit, no button)."""
+    return [f.name for f in edit_fields(req, parameters, declared) if f.offered]
+
+
+def edit_modal(
+    req: RequirementRecord, parameters: Mapping[str, Any], meta: Metadata, declared: Declared = None
+) -> dict[str, Any]:
+    """One typed input per tool parameter, prefilled with the arguments on the table.
+
+    Sensitive values are never pre-filled; values an input cannot hold whole are not offered
+    (a line says they are kept as they are). ``meta`` should carry ``req.current_hash``.
+    """
+    props: Mapping[str, Any] = parameters.get("properties", {}) or {}
+    required = set(parameters.get("required", []) or [])
+    head = [_summary_text(req)]
+    if req.proposed_args is not None:
+        head.append(":pencil2: Edited by a reviewer: these are the arguments being voted on.")
+    blocks: list[dict[str, Any]] = [_context(*head)]
+    kept: list[str] = []
+    for field in edit_fields(req, parameters, declared):
+        if field.kept_because is not None:
+            kept.append(field.kept_because)
+            continue
+        prop = props[field.name] or {}
+        initial = None if field.sensitive else field.value
+        element = typed_element(field.kind, initial, prop.get("enum"))
+        description = prop.get("description")
+        hint = SENSITIVE_HINT if field.sensitive else (str(description) if description else None)
         blocks.append(
             _input_block(
-                ARG_PREFIX + name,
-                name,
+                ARG_PREFIX + field.name,
+                field.name,
                 element,
-                optional=name not in required,
-                hint=prop.get("description"),
+                optional=field.sensitive or field.name not in required,
+                hint=hint,
             )
         )
+    blocks.extend(_context(*kept[i : i + 10]) for i in range(0, len(kept), 10))
     note = _multiline_input()
     blocks.append(_input_block(REASON_BLOCK, "Note (optional)", note, optional=True))
     if len(props) > MAX_INPUTS:
@@ -221,7 +340,7 @@ def input_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
     """One typed field per value the tool needs from a person."""
     blocks: list[dict[str, Any]] = [_summary(req)]
     if req.message:
-        blocks.append(_context(escape(req.message)))
+        blocks.append(_context(escape(truncate(req.message, 2900))))
     for spec in req.user_input_schema[:MAX_INPUTS]:
         name = str(spec.get("name"))
         kind = _PY_TO_JSON.get(str(spec.get("field_type", "str")), "string")
@@ -243,32 +362,72 @@ def done_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
     return _modal(DONE_VIEW, "Mark done", meta, blocks, "Mark done")
 
 
-def full_arguments(req: RequirementRecord, meta: Metadata, sensitive: Sequence[str] = ()) -> dict[str, Any]:
-    """Every argument, pretty-printed JSON split over sections (a view holds 100 blocks of 3000).
+# ----------------------------------------------------------------------------- full arguments, paged
 
-    For a workflow checkpoint, the previous step's output as plain text instead.
+
+def full_rendering(req: RequirementRecord, declared: Declared = None) -> tuple[str, str]:
+    """``(title, text)``: everything "View full arguments" shows, masked and escaped, before paging.
+
+    The arguments on the table as pretty-printed JSON; for a workflow checkpoint, the previous
+    step's output as it is. Code text: nothing in it can end the code blocks it is shown in.
     """
-    hidden = set(sensitive)
-    output = previous_output(req)
-    if output is not None and len(req.tool_args) == 1:
-        # A workflow checkpoint: the previous step's output as it is, not as a JSON string.
-        return _chunked(ARGS_VIEW, "Full output", meta, req, escape(output.replace("```", "'''")) or "(empty)")
-    shown = {k: ("••••••" if k in hidden else v) for k, v in req.tool_args.items()}
-    text = escape(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
-    return _chunked(ARGS_VIEW, "Full arguments", meta, req, text)
+    shown = shown_args(req, declared)
+    if is_step(req) and set(req.current_args) == {PREVIOUS_OUTPUT}:
+        return "Full output", mrkdwn.code_text(render_value(shown.get(PREVIOUS_OUTPUT))) or "(empty)"
+    return "Full arguments", mrkdwn.code_text(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
 
 
-def _chunked(callback_id: str, title: str, meta: Metadata, req: RequirementRecord, text: str) -> dict[str, Any]:
-    """``text`` in code blocks over as many sections as a view holds."""
-    size = MAX_SECTION_TEXT - 8
-    chunks = [text[i : i + size] for i in range(0, len(text), size)] or ["{}"]
-    room = MAX_VIEW_BLOCKS - 2
-    blocks: list[dict[str, Any]] = [_summary(req)]
-    for chunk in chunks[:room]:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "```" + chunk + "```"}})
-    if len(chunks) > room:
-        blocks.append(_context(f"Cut after {room * size} characters; the audit export has everything."))
-    return _modal(callback_id, title, meta, blocks, None)
+def full_pages(text: str) -> list[list[str]]:
+    """``text`` in code sections of at most ``PAGE_CHUNK`` characters, ``PAGE_SECTIONS`` to a page.
+
+    Joined, every page's sections are ``text`` exactly: every character once, in order.
+    """
+    chunks = mrkdwn.split(text, PAGE_CHUNK) or ["(empty)"]
+    return [chunks[i : i + PAGE_SECTIONS] for i in range(0, len(chunks), PAGE_SECTIONS)]
+
+
+def full_arguments(req: RequirementRecord, meta: Metadata, declared: Declared = None, page: int = 1) -> dict[str, Any]:
+    """One page of every argument (or a checkpoint's whole previous output), with Previous / Next.
+
+    Every page says which characters it shows out of how many, and the SHA-256 of the arguments
+    (``req.current_hash``), so the approver can tell they read all of what they approve.
+    ``page`` is clamped to the pages there are.
+    """
+    title, text = full_rendering(req, declared)
+    pages = full_pages(text)
+    page = max(1, min(page, len(pages)))
+    chunks = pages[page - 1]
+    first = sum(len(c) for p in pages[: page - 1] for c in p) + 1
+    last = first + sum(len(c) for c in chunks) - 1
+    where = f"Page {page} of {len(pages)} · " if len(pages) > 1 else ""
+    info = (
+        f"{where}characters {first:,} to {last:,} of {len(text):,} · "
+        f"SHA-256 of the arguments: {code(req.current_hash, 80)}"
+    )
+    head = [_summary_text(req), info]
+    if req.proposed_args is not None and req.is_pending:
+        head.append(":pencil2: Edited by a reviewer: these are the arguments being voted on.")
+    blocks: list[dict[str, Any]] = [_context(*head)]
+    blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": "```" + c + "```"}} for c in chunks)
+    if page > 1:
+        back = {
+            "type": "button",
+            "text": _plain(PREVIOUS_LABEL, 75),
+            "action_id": ARGS_PAGE,
+            "value": page_value(req.id, page - 1),
+        }
+        blocks.append({"type": "actions", "block_id": "page:previous", "elements": [back]})
+    if page < len(pages):
+        forward = {
+            "type": "button",
+            "text": _plain(NEXT_LABEL, 75),
+            "action_id": ARGS_PAGE,
+            "value": page_value(req.id, page + 1),
+            "style": "primary",
+        }
+        blocks.append({"type": "actions", "block_id": "page:next", "elements": [forward]})
+    label = f"{title} {page}/{len(pages)}" if len(pages) > 1 else title
+    return _modal(ARGS_VIEW, label, meta, blocks, None)
 
 
 # ----------------------------------------------------------------------------- parsing submissions
@@ -330,11 +489,20 @@ def text_value(state: Mapping[str, Any], block_id: str) -> str | None:
     return text or None
 
 
-def parse_edit(state: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+def parse_edit(
+    state: Mapping[str, Any], parameters: Mapping[str, Any], offered: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The edited arguments: only the fields filled in (an empty one keeps its current value).
+
+    ``offered``: the fields the modal offered (``editable_fields``, recomputed from SQL); any
+    other field in the submission is ignored, so a value too long to edit is always kept as is.
+    """
     props: Mapping[str, Any] = parameters.get("properties", {}) or {}
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name in list(props)[:MAX_INPUTS]:
+        if offered is not None and name not in offered:
+            continue
         block_id = ARG_PREFIX + name
         raw = _raw(state, block_id)
         if raw is None or raw == "":

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import cards
+from bot import cards, modals
 from bot.settings import Settings
 from runner.listener import RunListener
 from runner.registry import Registry
@@ -67,9 +67,15 @@ def tool_function(registry: Registry | None, run: RunRecord, req: RequirementRec
     return fn if isinstance(fn, Function) else None
 
 
-def card_options(fn: Function | None) -> dict[str, Any]:
-    editable = bool(fn is not None and (fn.parameters.get("properties") or {}))
-    return {"editable": editable, "sensitive": list(fn.sensitive_fields) if fn else []}
+def card_options(req: RequirementRecord, fn: Function | None) -> dict[str, Any]:
+    """``editable`` (some argument can be edited in the modal) and ``declared`` (what to mask).
+
+    ``declared`` unites the sensitive fields stored with the requirement and the tool's current
+    declaration; None (every value masked) only when neither is known.
+    """
+    declared = cards.declared_for(req, fn.sensitive_fields if fn is not None else None)
+    editable = bool(fn is not None and modals.editable_fields(req, fn.parameters, declared))
+    return {"editable": editable, "declared": declared}
 
 
 class SlackNotifier(RunListener):
@@ -108,9 +114,10 @@ class SlackNotifier(RunListener):
     def post_card(self, run: RunRecord, req: RequirementRecord) -> None:
         """Post the card in the run's thread (and to the approvals channel for ``required``), once."""
         already = {(m.purpose, m.channel) for m in self.db.slack_messages(requirement_id=req.id)}
-        options = card_options(tool_function(self.registry, run, req))
+        options = card_options(req, tool_function(self.registry, run, req))
+        options["votes"] = self._votes(req)
         thread_card_ts: str | None = None
-        full_output = cards.step_output_message(run, req)
+        full_output = cards.step_output_message(run, req, options["declared"])
         if full_output is not None and run.channel and run.thread_ts and (STEP_OUTPUT, run.channel) not in already:
             # A checkpoint card shows only the start of a long output: the whole of it goes first.
             self._post(run, req, run.channel, run.thread_ts, *full_output, STEP_OUTPUT)
@@ -131,8 +138,8 @@ class SlackNotifier(RunListener):
             if req.is_pending:
                 continue
             the_run = run or self.db.get_run(req.run_id)
-            options = card_options(tool_function(self.registry, the_run, req))
-            text, blocks = cards.decided_card(the_run, req, sensitive=options["sensitive"])
+            options = card_options(req, tool_function(self.registry, the_run, req))
+            text, blocks = cards.decided_card(the_run, req, declared=options["declared"])
             for message in self.db.slack_messages(requirement_id=req.id):
                 if message.purpose not in CARD_PURPOSES:
                     continue
@@ -140,6 +147,41 @@ class SlackNotifier(RunListener):
                     self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
                 except SlackApiError as exc:
                     log.warning("chat.update of card %s failed: %s", message.ts, exc.response.get("error"))
+
+    def _votes(self, req: RequirementRecord) -> int | None:
+        """For a pending quorum approval: the approvals already given for the arguments on the table."""
+        if not (req.is_pending and req.approval_type == "required" and req.quorum > 1):
+            return None
+        try:
+            approval = self.db.approval_for_requirement(req.id)
+            return None if approval is None else int(self.db.count_votes(approval.id, req.current_hash))
+        except Exception:  # a count is a nicety on the card: never a reason not to post it
+            log.warning("could not count the votes of %s", req.id, exc_info=True)
+            return None
+
+    def redraw_pending(self, run: RunRecord, req: RequirementRecord) -> None:
+        """Redraw the cards of a request still pending (an edit proposed other arguments, a vote
+        was cast, an edit escalated it to approvers): every card shows what is on the table now."""
+        if not req.is_pending:
+            self.refresh_cards([req], run)
+            return
+        options = card_options(req, tool_function(self.registry, run, req))
+        options["votes"] = self._votes(req)
+        for message in self.db.slack_messages(requirement_id=req.id):
+            if message.purpose not in CARD_PURPOSES:
+                continue
+            text, blocks = cards.requirement_card(run, req, **options)
+            try:
+                self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                log.warning("chat.update of card %s failed: %s", message.ts, exc.response.get("error"))
+
+    def tell_votes_reset(self, run: RunRecord, req: RequirementRecord, editor: str, voters: Sequence[str]) -> None:
+        """Tell, in the run's thread, the approvers whose votes an edit made void."""
+        if not voters:
+            return
+        text, blocks = cards.votes_reset_message(req, editor, voters)
+        self._post_in_thread(run, text, blocks, "votes_reset")
 
     # -- plumbing -------------------------------------------------------------------------------
 

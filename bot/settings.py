@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.errors import ConfigError
+from storage.timeouts import MAX_QUEUED_RUNS_PER_AGENT, RUNS_PER_USER_PER_WINDOW
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     signoff_approvals_channel: str | None = None
     signoff_api_token: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     signoff_queue: str = "signoff"
+    signoff_runs_per_minute: int = Field(default=RUNS_PER_USER_PER_WINDOW, ge=1, le=10_000)
+    """How many runs one person may start per minute (``/agent``, API, console)."""
+    signoff_max_queued_per_agent: int = Field(default=MAX_QUEUED_RUNS_PER_AGENT, ge=1, le=1_000_000)
+    """How many runs of one agent may wait for a worker before new starts are refused."""
     port: int = 3000
 
     _split_lists = field_validator("signoff_approvers", "signoff_api_token", mode="before")(_split)

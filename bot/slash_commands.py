@@ -16,14 +16,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot import cards, commands
 from bot.handler_base import Ack, HandlerBase, refusal_text
+from bot.mrkdwn import bold, code, escape
 from bot.notifier import ROOT
 from bot.slack_export import initial_comment, write_export
 from runner import policy
-from runner.queue import enqueue_start
 from runner.registry import describe
 from storage.database import new_id
-from storage.errors import NotAnApprover, NotFound, RunBusy
-from storage.records import Actor, RequirementRecord, RunRecord, RunStatus, SlackMessage
+from storage.errors import NotFound, RunBusy, SignoffError
+from storage.records import Actor, Principal, RequirementRecord, RunRecord, SlackMessage, Surface
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ class SlashCommands(HandlerBase):
         user = str(command.get("user_id") or "")
         channel = command.get("channel_id")
         if isinstance(parsed, commands.Usage):
-            await ack(response_type="ephemeral", text=parsed.message, blocks=cards.notice(parsed.message)[1])
+            text = escape(parsed.message)  # it may quote what was typed
+            await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
             return
         if isinstance(parsed, commands.Help):
             text = commands.help_text(registry.ids())
@@ -54,7 +55,7 @@ class SlashCommands(HandlerBase):
         if isinstance(parsed, commands.Start):
             target = registry.get(parsed.agent_id)
             assert target is not None  # parse() only starts known ids
-            await ack(response_type="ephemeral", text=f"Starting *{cards.escape(target.name)}*…")
+            await ack(response_type="ephemeral", text=f"Starting {bold(target.name)}…")
             await self._start(parsed, target, user, command.get("user_name"), channel, respond)
             return
         await ack()
@@ -68,6 +69,15 @@ class SlashCommands(HandlerBase):
     async def _start(
         self, cmd: commands.Start, target: Any, user: str, user_name: str | None, channel: str | None, respond: Any
     ) -> None:
+        """Checked by the decision service before anything is posted (prompt, rate, queue), then
+        the root message, then the run created queued in its thread and enqueued."""
+        service = self.s.deps.service
+        principal = Principal(user, user_name)
+        try:
+            await asyncio.to_thread(service.check_start, principal, target.id, cmd.prompt, surface=Surface.SLACK)
+        except SignoffError as exc:
+            await self.ephemeral(channel, user, refusal_text(exc), respond=respond)
+            return
         run_id = new_id()
         text, blocks = cards.root_with_run(user, target.name, cmd.prompt, run_id)
         try:
@@ -80,25 +90,17 @@ class SlashCommands(HandlerBase):
         root_channel, root_ts = str(posted.get("channel") or channel), str(posted.get("ts"))
 
         def create() -> None:
-            db = self.s.deps.db
-            db.create_run(
-                kind=str(getattr(target, "kind", "agent")),
-                target_id=target.id,
-                target_name=target.name,
-                input=cmd.prompt,
-                state=target.initial_state(cmd.prompt, user),
-                requester=user,
-                requester_name=user_name,
-                channel=root_channel,
-                thread_ts=root_ts,
-                status=RunStatus.QUEUED,
-                run_id=run_id,
+            service.start(
+                principal, target.id, cmd.prompt, surface=Surface.SLACK, channel=root_channel, thread_ts=root_ts,
+                run_id=run_id, enqueue=False,
             )
-            db.add_slack_message(SlackMessage(run_id, None, ROOT, root_channel, root_ts))
-            enqueue_start(self.s.deps.queue, run_id)
+            self.s.deps.db.add_slack_message(SlackMessage(run_id, None, ROOT, root_channel, root_ts))
+            service.enqueue_start(self.s.deps.db.get_run(run_id))
 
         try:
             await asyncio.to_thread(create)
+        except SignoffError as exc:
+            await self.ephemeral(channel, user, refusal_text(exc), respond=respond)
         except Exception as exc:
             log.exception("could not start run %s", run_id)
             await self.ephemeral(channel, user, f":x: The run could not be started: {type(exc).__name__}.")
@@ -112,26 +114,23 @@ class SlashCommands(HandlerBase):
         return cards.status_message(run, db.requirements_for_run(run.id))
 
     def _cancel(self, run_id: str, user: str, user_name: str | None) -> tuple[str, list[dict[str, Any]]]:
-        db = self.s.deps.db
         try:
-            run = db.get_run(run_id)
-        except NotFound as exc:
-            return cards.notice(refusal_text(exc))
-        if not self.may_manage(run, user):
-            return cards.notice(":no_entry: Only the person who started the run or an approver can cancel it.")
-        try:
-            cancelled = db.cancel_run(run_id, Actor(user, user_name), reason=f"Cancelled by <@{user}>.")
+            self.s.deps.service.cancel(
+                run_id, Principal(user, user_name), surface=Surface.SLACK, reason=f"Cancelled by <@{user}>."
+            )
         except RunBusy as exc:
-            return cards.notice(f"Run `{run_id}` is already {exc.status}; nothing to cancel.")
-        self.s.notifier.on_cancelled(cancelled)
-        return cards.notice(f"Cancelled run `{run_id}`.")
+            return cards.notice(f"Run {code(run_id, 80)} is already {escape(str(exc.status))}; nothing to cancel.")
+        except SignoffError as exc:
+            return cards.notice(refusal_text(exc))
+        return cards.notice(f"Cancelled run {code(run_id, 80)}.")
 
     # ------------------------------------------------------------------ /approvals
 
     async def approvals_command(self, ack: Ack, command: dict[str, Any], respond: Any) -> None:
         parsed = commands.parse_approvals(command.get("text"))
         if isinstance(parsed, commands.Usage | commands.ApprovalsHelp):
-            text = parsed.message if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
+            # a usage message may quote what was typed; the help is ours
+            text = escape(parsed.message) if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
             await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
             return
         await ack()
@@ -140,29 +139,26 @@ class SlashCommands(HandlerBase):
         if isinstance(parsed, commands.Export):
             await self.export_audit(parsed, Actor(user, command.get("user_name")), channel, respond)
             return
-        items = await asyncio.to_thread(self._pending_for, user)
+        total, items = await asyncio.to_thread(self._pending_for, user)
         links: list[tuple[RequirementRecord, RunRecord, str | None]] = []
         for req, run, where in items:
             link = await self.permalink(*where) if where else None
             links.append((req, run, link))
-        text, blocks = cards.approvals_message(links)
+        text, blocks = cards.approvals_message(links, total)
         await self.ephemeral(channel, user, text, blocks, respond=respond)
 
-    def _pending_for(self, user: str) -> list[tuple[RequirementRecord, RunRecord, tuple[str, str] | None]]:
+    def _pending_for(
+        self, user: str
+    ) -> tuple[int, list[tuple[RequirementRecord, RunRecord, tuple[str, str] | None]]]:
+        """The exact count of what waits for ``user``, and the ones to show (with their cards)."""
         db = self.s.deps.db
+        pending = self.s.deps.service.pending_for(Principal(user))
         out: list[tuple[RequirementRecord, RunRecord, tuple[str, str] | None]] = []
-        runs: dict[str, RunRecord] = {}
-        for req in db.pending_requirements(limit=200):
-            try:
-                policy.check(req, user, self.s.deps.settings.signoff_approvers, self.s.directory)
-            except NotAnApprover:
-                continue
-            run = runs.get(req.run_id) or db.get_run(req.run_id)
-            runs[run.id] = run
+        for req, run in pending.shown:
             messages = db.slack_messages(requirement_id=req.id)
             card = next((m for m in messages if m.purpose == "card"), None) or next(iter(messages), None)
             out.append((req, run, (card.channel, card.ts) if card else None))
-        return out
+        return pending.total, out
 
     # ------------------------------------------------------------------ /approvals export
 

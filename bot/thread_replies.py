@@ -3,7 +3,9 @@
 A reply in a run's thread answers its pending user-input requirement when it is unambiguous (one
 question with one field, or ``field: value`` lines naming one question's fields); otherwise the
 person is told how to reply. Slack may deliver an event more than once: each event id is handled
-once (``first_time_seen``). The answer is decided through ``bot.deciding`` like a modal's.
+once (``first_time_seen``). The answer is decided through ``bot.deciding`` like a modal's. A reply
+carrying a control character (``bot.commands.refused_character``: NUL cannot even be stored on
+PostgreSQL) answers nothing: the person is told which character to remove.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.commands import refused_character
 from bot.deciding import Decider
 from runner.decisions import Action
 from storage.records import Actor, RequirementKind, RequirementRecord, RequirementStatus
@@ -71,6 +74,9 @@ class ThreadReplies(Decider):
         ]
         if not pending:
             return None
+        problem = refused_character(text)
+        if problem is not None:
+            return f"I did not take that as an answer: it contains {problem}. Remove it and reply again."
         return match_reply(pending, text)
 
 

@@ -84,8 +84,5 @@ class Agent(RunAPI):
     def lookup(self, member: str | None, tool: str | None) -> Function | None:
         return self.function(tool) if tool else None
 
-    def sensitive_fields(self) -> dict[str, list[str]]:
-        return {f.name: f.sensitive_fields for f in self.functions() if f.sensitive_fields}
-
     def __repr__(self) -> str:
         return f"<Agent {self.id}>"

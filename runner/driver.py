@@ -19,7 +19,7 @@ from runner.requirement import RunRequirement
 from runner.runtime import Runtime
 from runner.tools import Function
 from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy
-from storage.records import Actor, ActorKind, RunRecord, RunStatus
+from storage.records import Actor, Principal, RequirementStatus, RunRecord, RunStatus, Surface
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ class Runnable(Protocol):
     def steps(self, scope: Scope, state: dict[str, Any]) -> Steps: ...
 
     def lookup(self, member: str | None, tool: str | None) -> Function | None: ...
-
-    def sensitive_fields(self) -> dict[str, list[str]]: ...
 
 
 def output_of(target: Runnable, runtime: Runtime, run: RunRecord) -> RunOutput:
@@ -100,7 +98,7 @@ def resume(
         yield _final_event(target, runtime, run)
         return
     if requirements:
-        _apply_local(runtime, run, requirements, actor_id)
+        _apply_local(target, runtime, run, requirements, actor_id)
     if db.count_pending(run_id):
         output = output_of(target, runtime, db.get_run(run_id))
         yield RunPaused(run_id, requirements=output.requirements, output=output)
@@ -140,8 +138,16 @@ def collect(events: Iterable[RunEvent]) -> RunOutput:
 
 
 def _apply_local(
-    runtime: Runtime, run: RunRecord, requirements: Sequence[RunRequirement], actor_id: str | None
+    target: Runnable,
+    runtime: Runtime,
+    run: RunRecord,
+    requirements: Sequence[RunRequirement],
+    actor_id: str | None,
 ) -> None:
+    """A script's decisions (``req.confirm()`` ...) go through the same decision service as a
+    click: policy on the final arguments, escalation, one conditional UPDATE, the audit row."""
+    from runner.decisions import Action, DecisionService
+
     db = runtime.db
     decided = [r for r in requirements if r.decision is not None]
     blocked = [
@@ -149,21 +155,35 @@ def _apply_local(
     ]
     if blocked:
         raise ApprovalPending(blocked)
-    actor = Actor(actor_id or run.requester or "sdk", None, ActorKind.HUMAN)
+    service = DecisionService(db, lookup=target.lookup, listeners=runtime.listeners)
+    principal = Principal(actor_id or run.requester or "sdk")
     for req in decided:
         if req.approval_type == "required":
             continue  # resolved by an approver already; the caller's copy does not count
         assert req.decision is not None
+        status = req.decision.status
+        resolution = req.decision.resolution
+        kwargs: dict[str, Any] = {"note": resolution.get("note")}
+        if status is RequirementStatus.REJECTED:
+            action = Action.REJECT
+        elif status is RequirementStatus.ANSWERED:
+            action, kwargs["values"] = Action.ANSWER, resolution.get("values", {})
+        elif status is RequirementStatus.DONE_EXTERNALLY:
+            action, kwargs["result"] = Action.DONE, resolution.get("result")
+        elif resolution.get("edited_args") is not None:
+            action, kwargs["args"] = Action.EDIT, resolution["edited_args"]
+        else:
+            action = Action.APPROVE
         try:
-            db.decide(req.id, req.decision.status, actor, resolution=req.decision.resolution, via="sdk")
+            service.decide(req.id, principal, action, surface=Surface.SDK, resume=False, **kwargs)
         except AlreadyDecided as exc:
-            if exc.status != str(req.decision.status):
+            if exc.status != str(status):
                 log.warning(
                     "requirement %s was already %s by %s; the caller's %s is ignored",
                     req.id,
                     exc.status,
                     exc.decided_by,
-                    req.decision.status,
+                    status,
                 )
         except RequirementExpired:
             log.warning("requirement %s expired before the caller's decision", req.id)
@@ -209,7 +229,6 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
             specs=outcome.new,
             requester=run.requester,
             agent_id=target.id,
-            sensitive=target.sensitive_fields(),
         )
         output = output_of(target, runtime, paused)
         dispatch(runtime.listeners, "on_paused", paused, [r.record for r in output.requirements if r.record.is_pending])

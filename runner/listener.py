@@ -35,6 +35,17 @@ class RunListener:
     def on_cancelled(self, run: RunRecord) -> None:
         """Somebody cancelled the run."""
 
+    def on_resolved(self, run: RunRecord, requirement: RequirementRecord) -> None:
+        """A requirement was decided (or its votes changed): surfaces show it as it is now."""
+
+    def on_escalated(self, run: RunRecord, requirement: RequirementRecord) -> None:
+        """An edit made a ``required`` approval apply: the request now waits for approvers."""
+
+    def on_args_changed(
+        self, run: RunRecord, requirement: RequirementRecord, editor: str, reset_voters: Sequence[str]
+    ) -> None:
+        """An approver proposed edited arguments; ``reset_voters``' earlier votes no longer count."""
+
 
 def dispatch(listeners: Sequence[RunListener], hook: str, *args: object) -> None:
     for listener in listeners:

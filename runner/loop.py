@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runner.events import RunContent, RunEvent, ToolCallCompleted, ToolCallStarted
 from runner.models import ModelResponse, ToolCall
 from runner.tools import Function, render_result
-from storage import audit as audit_chain
 from storage.codec import digest
 from storage.database import Database
 from storage.errors import InvalidDecision, ModelError
@@ -32,6 +31,7 @@ from storage.records import (
     RequirementRecord,
     RequirementStatus,
 )
+from storage.redaction import redact
 from storage.timeouts import MAX_MODEL_TURNS
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ class AgentLoop:
                         tool_name=fn.name,
                         tool_args=args,
                         requester=self.scope.requester,
-                        arguments_for_log=audit_chain.redact(args, fn.sensitive_fields),
+                        sensitive_fields=fn.sensitive_fields,
                     )
                 result = yield from self._execute(key, fn, args)
                 self.state["results"][key] = result
@@ -298,6 +298,7 @@ class AgentLoop:
             quorum=policy.quorum if policy else 1,
             expires_in_s=policy.expires_in if policy else None,
             agent_id=self.scope.agent_id,
+            sensitive_fields=list(fn.sensitive_fields),
         )
 
     def _apply(
@@ -317,12 +318,24 @@ class AgentLoop:
             if edited is not None and record.resolution.get("edited_args_hash") not in (None, digest(edited)):
                 self._audit_refusal(record, "binding_mismatch", "edited arguments do not match their hash")
                 return (f"Error: {fn.name} was not run: its edited arguments were altered.", False)
+            if fn.needs_required_approval(run_args) and record.approval_type != "required":
+                # Defence in depth: the decision service escalates such an edit to the approvers;
+                # an approval that never happened is never assumed here.
+                self._audit_refusal(
+                    record, "approval_missing", "the final arguments need a required approval that was not given"
+                )
+                return (f"Error: {fn.name} was not run: these arguments need an approver's sign-off.", False)
             result = yield from self._execute(key, fn, run_args, record)
             if edited is not None:
-                changes = {k: {"from": args.get(k), "to": v} for k, v in edited.items() if args.get(k) != v}
+                # What the model is told about an edit is redacted like every other surface.
+                hidden = record.sensitive_fields
+                before, after = redact(args, hidden) or {}, redact(edited, hidden) or {}
+                changes = {
+                    k: {"from": before.get(k), "to": v} for k, v in after.items() if args.get(k) != edited.get(k)
+                }
                 result = (
                     f"Note: {who or 'a reviewer'} edited the arguments before approving "
-                    f"({render_result(changes)}); the tool ran with {render_result(edited)}. "
+                    f"({render_result(changes)}); the tool ran with {render_result(after)}. "
                     f"Result: {result}"
                 )
             return result, True
@@ -389,7 +402,7 @@ class AgentLoop:
                 "agent_id": self.scope.agent_id,
                 "tool_name": fn.name,
                 "requirement_id": record.id if record else None,
-                "arguments": audit_chain.redact(args, fn.sensitive_fields),
+                "arguments": redact(args, fn.sensitive_fields),
                 "details": {"result_sha256": digest(result), "approval": fn.approval_type},
             },
         )

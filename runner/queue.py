@@ -37,8 +37,13 @@ def enqueue_start(queue: Queue, run_id: str) -> Job | None:
     return _enqueue(queue, "runner.jobs.start_run", f"start-{run_id}", run_id)
 
 
+def continue_job_id(run_id: str, round: int) -> str:
+    """One continue job per run and round: a second enqueue (double click, retried event) is dropped."""
+    return f"continue-{run_id}-{round}"
+
+
 def enqueue_continue(queue: Queue, run_id: str, round: int) -> Job | None:
-    return _enqueue(queue, "runner.jobs.continue_run", f"continue-{run_id}-{round}", run_id, round)
+    return _enqueue(queue, "runner.jobs.continue_run", continue_job_id(run_id, round), run_id, round)
 
 
 def enqueue_retry(queue: Queue, run_id: str, attempt: int) -> Job | None:

@@ -147,17 +147,6 @@ class Team(Agent):
         """The Function behind a requirement, so an edit or an input is validated by its tool."""
         return find_function(self, member, tool)
 
-    def sensitive_fields(self) -> dict[str, list[str]]:
-        """Fields to redact in the audit log, by tool name, for the leader and every member."""
-        out: dict[str, list[str]] = {}
-        parts = [{f.name: f.sensitive_fields for f in self.functions()}]
-        parts += [m.sensitive_fields() for m in self.members]
-        for part in parts:
-            for name, fields in part.items():
-                merged = out.setdefault(name, [])
-                merged.extend(f for f in fields if f not in merged)
-        return {name: fields for name, fields in out.items() if fields}
-
     def __repr__(self) -> str:
         return f"<Team {self.id} members={[m.name for m in self.members]}>"
 

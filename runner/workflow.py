@@ -193,16 +193,6 @@ class Workflow(RunAPI):
                     return found
         return None
 
-    def sensitive_fields(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for step in self.steps_list:
-            if step.target is None:
-                continue
-            for name, fields in step.target.sensitive_fields().items():
-                merged = out.setdefault(name, [])
-                merged.extend(f for f in fields if f not in merged)
-        return out
-
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps_list if s.name == name), None)
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from storage import schema as t
-from storage.codec import digest, dumps
+from storage.codec import aware, digest, dumps
 from storage.errors import (
     NotFound,
 )
@@ -25,6 +25,7 @@ from storage.records import (
     ApprovalRecord,
     RequirementStatus,
 )
+from storage.redaction import redact
 from storage.requirements import RequirementStore
 from storage.store import new_id
 
@@ -165,7 +166,7 @@ class ApprovalStore(RequirementStore):
         tool_name: str,
         tool_args: dict[str, Any],
         requester: str | None,
-        arguments_for_log: Any,
+        sensitive_fields: list[str] | None,
     ) -> ApprovalRecord:
         """An ``audit`` approval: the tool runs at once, this row is its compliance record."""
         now = self.clock()
@@ -192,6 +193,7 @@ class ApprovalStore(RequirementStore):
                         status="logged",
                         quorum=0,
                         created_at=now,
+                        sensitive_fields=None if sensitive_fields is None else dumps(sensitive_fields),
                     )
                 )
                 self._append(
@@ -202,7 +204,7 @@ class ApprovalStore(RequirementStore):
                     run_id=run_id,
                     agent_id=agent_id,
                     tool_name=tool_name,
-                    arguments=arguments_for_log,
+                    arguments=redact(tool_args, sensitive_fields),
                     details={"approval_id": approval_id},
                 )
         return self.get_approval(approval_id)
@@ -265,8 +267,20 @@ class ApprovalStore(RequirementStore):
             query = query.where(c.created_at < until)
         return query
 
-    def add_vote(self, approval_id: str, voter: str, vote: str, note: str | None = None) -> int:
-        """Record one approver's vote (once per approver); returns the number of approving votes."""
+    def add_vote(
+        self,
+        approval_id: str,
+        voter: str,
+        vote: str,
+        note: str | None = None,
+        *,
+        args_hash: str,
+        voter_name: str | None = None,
+        surface: str | None = None,
+    ) -> int:
+        """Record one approver's vote for the arguments ``args_hash`` (once per approver and
+        arguments); returns the approving votes for those arguments. Votes for other arguments
+        (before an edit) are kept for the record but never counted."""
         with self.transaction() as conn:
             # Serialise votes on one approval: under READ COMMITTED two racing voters would each
             # count only their own uncommitted vote and neither would see the quorum reached.
@@ -276,7 +290,14 @@ class ApprovalStore(RequirementStore):
                 with conn.begin_nested():
                     conn.execute(
                         insert(t.approval_votes).values(
-                            approval_id=approval_id, voter=voter, vote=vote, note=note, created_at=self.clock()
+                            approval_id=approval_id,
+                            voter=voter,
+                            vote=vote,
+                            note=note,
+                            created_at=self.clock(),
+                            args_hash=args_hash,
+                            voter_name=voter_name,
+                            surface=surface,
                         )
                     )
             except IntegrityError:
@@ -285,11 +306,30 @@ class ApprovalStore(RequirementStore):
                 conn.execute(
                     select(func.count())
                     .select_from(t.approval_votes)
-                    .where(t.approval_votes.c.approval_id == approval_id, t.approval_votes.c.vote == "approve")
+                    .where(
+                        t.approval_votes.c.approval_id == approval_id,
+                        t.approval_votes.c.vote == "approve",
+                        t.approval_votes.c.args_hash == args_hash,
+                    )
+                ).scalar_one()
+            )
+
+    def count_votes(self, approval_id: str, args_hash: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(t.approval_votes)
+                    .where(
+                        t.approval_votes.c.approval_id == approval_id,
+                        t.approval_votes.c.vote == "approve",
+                        t.approval_votes.c.args_hash == args_hash,
+                    )
                 ).scalar_one()
             )
 
     def votes(self, approval_id: str) -> list[dict[str, Any]]:
+        """Every vote, oldest first, ``created_at`` time-zone aware; ``args_hash`` says for which arguments."""
         with self.engine.connect() as conn:
             rows = (
                 conn.execute(
@@ -300,4 +340,4 @@ class ApprovalStore(RequirementStore):
                 .mappings()
                 .all()
             )
-        return [dict(r) for r in rows]
+        return [dict(r) | {"created_at": aware(r["created_at"])} for r in rows]

@@ -27,6 +27,7 @@ from storage.runs import RunStore
 from storage.slack_surface import SlackStore
 from storage.store import Clock, new_id
 from storage.timeouts import SQLITE_BUSY_TIMEOUT_MS
+from storage.tokens import TokenStore
 
 __all__ = ["DEFAULT_URL", "Clock", "Database", "new_id"]
 
@@ -70,7 +71,7 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-class Database(RunStore, ApprovalStore, ExecutionStore, SlackStore):
+class Database(RunStore, ApprovalStore, ExecutionStore, SlackStore, TokenStore):
     """All of signoff's SQL. Takes plain values, returns records; the clock is injectable.
 
     Each concern lives in its own store module (runs, requirements, approvals, executions,

@@ -97,12 +97,46 @@ class ApprovalPending(SignoffError, RuntimeError):
         self.approval_ids = approval_ids
 
 
-class InvalidDecision(SignoffError):
-    """A decision that does not fit the requirement (wrong kind, bad input values, bad edit)."""
+class InvalidInput(SignoffError):
+    """Input a person can fix (a prompt with control characters, a bad value); ``field`` names it."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidDecision(InvalidInput):
+    """A decision that does not fit the requirement (wrong kind, bad input values, bad edit)."""
+
+
+class StaleArguments(SignoffError):
+    """The decision was made on arguments that are no longer the ones on the table (an edit
+    proposed others since): the decider must look again; nothing was applied."""
+
+    def __init__(self, requirement_id: str, seen_hash: str, current_hash: str) -> None:
+        super().__init__(
+            f"requirement {requirement_id}: the arguments changed since you saw them; review the new ones"
+        )
+        self.requirement_id = requirement_id
+        self.seen_hash = seen_hash
+        self.current_hash = current_hash
+
+
+class RateLimited(SignoffError):
+    """Too many runs started too fast; ``retry_after_s`` says when the next one is accepted."""
+
+    def __init__(self, message: str, retry_after_s: int, limit: str) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.limit = limit
+
+
+class Forbidden(SignoffError):
+    """The principal may not do this (a missing API scope, or acting as someone else)."""
+
+    def __init__(self, message: str, principal: str | None = None) -> None:
+        super().__init__(message)
+        self.principal = principal
 
 
 class BindingMismatch(SignoffError):

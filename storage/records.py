@@ -60,6 +60,69 @@ class Actor:
         return cls(id="system", name=name, kind=ActorKind.SYSTEM)
 
 
+class Surface(StrEnum):
+    """Where a decision or a start came from; recorded on every audit row it writes."""
+
+    SLACK = "slack"
+    API = "api"
+    CONSOLE = "console"
+    TERMINAL = "terminal"
+    SDK = "sdk"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting, as authenticated by a surface: never a field of the request.
+
+    ``kind`` is ``user`` (a Slack user id, whatever surface authenticated them) or ``service``
+    (a named API client, id ``svc:<name>``). ``token_id`` names the API token used, if any.
+    """
+
+    id: str
+    name: str | None = None
+    kind: str = "user"
+    scopes: frozenset[str] = frozenset()
+    token_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.name, ActorKind.HUMAN if self.kind == "user" else ActorKind.SYSTEM)
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: str
+    name: str
+    principal_kind: str
+    principal_id: str
+    principal_name: str | None
+    scopes: list[str]
+    created_by: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> ApiToken:
+        values = {k: row[k] for k in cls.__dataclass_fields__}
+        values["scopes"] = loads(values["scopes"], [])
+        for key in ("created_at", "revoked_at", "last_used_at"):
+            values[key] = aware(values[key])
+        return cls(**values)
+
+    def principal(self) -> Principal:
+        return Principal(
+            id=self.principal_id,
+            name=self.principal_name,
+            kind=self.principal_kind,
+            scopes=frozenset(self.scopes),
+            token_id=self.id,
+        )
+
+
 @dataclass(frozen=True)
 class RunRecord:
     id: str
@@ -120,6 +183,11 @@ class RequirementRecord:
     quorum: int
     created_at: datetime
     expires_at: datetime | None
+    sensitive_fields: list[str] | None = None
+    """The tool's declared sensitive fields when the request was made; None means unknown (mask all)."""
+    proposed_args: dict[str, Any] | None = None
+    """Arguments proposed by an edit while still pending; votes count only for ``proposed_hash``."""
+    proposed_hash: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> RequirementRecord:
@@ -130,6 +198,8 @@ class RequirementRecord:
         values["user_input_schema"] = loads(values["user_input_schema"], [])
         values["resolution"] = loads(values["resolution"], {})
         values["approvers"] = loads(values["approvers"], [])
+        values["sensitive_fields"] = loads(values.get("sensitive_fields"))
+        values["proposed_args"] = loads(values.get("proposed_args"))
         for key in ("resolved_at", "created_at", "expires_at"):
             values[key] = aware(values[key])
         return cls(**values)
@@ -137,6 +207,16 @@ class RequirementRecord:
     @property
     def is_pending(self) -> bool:
         return self.status is RequirementStatus.PENDING
+
+    @property
+    def current_args(self) -> dict[str, Any]:
+        """The arguments on the table now: an edit's proposal while pending, else the model's."""
+        return self.proposed_args if self.proposed_args is not None else self.tool_args
+
+    @property
+    def current_hash(self) -> str:
+        """SHA-256 of :attr:`current_args`: what a vote or a click is bound to."""
+        return self.proposed_hash or self.args_hash
 
 
 @dataclass(frozen=True)
@@ -158,11 +238,13 @@ class ApprovalRecord:
     note: str | None
     created_at: datetime
     expires_at: datetime | None
+    sensitive_fields: list[str] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ApprovalRecord:
         values = dict(row)
         values["tool_args"] = loads(values["tool_args"], {})
+        values["sensitive_fields"] = loads(values.get("sensitive_fields"))
         for key in ("resolved_at", "created_at", "expires_at"):
             values[key] = aware(values[key])
         return cls(**values)
@@ -221,6 +303,17 @@ class SlackMessage:
     ts: str
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """An edit made a ``required`` approval apply: who must now decide, how many, by when."""
+
+    approvers: tuple[str, ...]
+    quorum: int
+    reason: str
+    agent_id: str | None = None
+    expires_at: datetime | None = None
+
+
 @dataclass
 class NewRequirement:
     """What the runner asks storage to create when a tool call needs a human."""
@@ -238,3 +331,5 @@ class NewRequirement:
     quorum: int = 1
     expires_in_s: float | None = None
     agent_id: str | None = None
+    sensitive_fields: list[str] | None = field(default_factory=list)
+    """The tool's declared sensitive fields (None: unknown, mask everything)."""

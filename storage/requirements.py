@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,6 @@ from sqlalchemy import (
     update,
 )
 
-from storage import audit as chain
 from storage import schema as t
 from storage.audit_log import AuditLog
 from storage.codec import digest, dumps, iso
@@ -22,14 +21,17 @@ from storage.errors import (
     AlreadyDecided,
     NotFound,
     RequirementExpired,
+    StaleArguments,
 )
 from storage.records import (
     Actor,
     ActorKind,
+    Escalation,
     NewRequirement,
     RequirementRecord,
     RequirementStatus,
 )
+from storage.redaction import redact
 from storage.store import new_id
 from storage.timeouts import REQUIREMENT_DEFAULT_EXPIRY_S
 
@@ -41,11 +43,23 @@ _APPROVAL_STATUS = {
 }
 
 
-def _decision_details(resolution: dict[str, Any], via: str | None) -> dict[str, Any] | None:
-    """What a decision's audit row carries besides the note: edits, answers, and the surface."""
-    details = {k: v for k, v in resolution.items() if k != "note"}
+_REDACTED_KEYS = ("edited_args", "original_args", "values")
+"""Resolution entries that hold argument values: redacted before they reach the audit log."""
+
+
+def decision_details(
+    resolution: dict[str, Any], via: str | None, declared: list[str] | None, extra: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """What a decision's audit row carries besides the note: edits and answers (redacted with the
+    request's sensitive fields, everything when unknown), the surface and the caller's extras."""
+    details: dict[str, Any] = {}
+    for key, value in resolution.items():
+        if key == "note":
+            continue
+        details[key] = redact(value, declared) if key in _REDACTED_KEYS and isinstance(value, dict) else value
     if via:
         details["via"] = via
+    details.update(extra or {})
     return details or None
 
 
@@ -60,14 +74,11 @@ class RequirementStore(AuditLog):
         *,
         requester: str | None,
         agent_id: str | None = None,
-        sensitive: Mapping[str, Sequence[str]] | None = None,
     ) -> list[RequirementRecord]:
         """Create one requirement per spec; a spec whose call_key already exists is returned as is,
         so a worker retrying the same pause never duplicates a card."""
         with self.transaction() as conn:
-            ids = self._insert_requirements(
-                conn, run_id, round, specs, requester=requester, agent_id=agent_id, sensitive=sensitive
-            )
+            ids = self._insert_requirements(conn, run_id, round, specs, requester=requester, agent_id=agent_id)
         return [self.get_requirement(i) for i in ids]
 
     def _insert_requirements(
@@ -79,7 +90,6 @@ class RequirementStore(AuditLog):
         *,
         requester: str | None,
         agent_id: str | None = None,
-        sensitive: Mapping[str, Sequence[str]] | None = None,
     ) -> list[str]:
         now = self.clock()
         ids: list[str] = []
@@ -118,6 +128,7 @@ class RequirementStore(AuditLog):
                     quorum=spec.quorum,
                     created_at=now,
                     expires_at=expires_at,
+                    sensitive_fields=None if spec.sensitive_fields is None else dumps(spec.sensitive_fields),
                 )
             )
             if spec.approval_type == "required":
@@ -137,9 +148,9 @@ class RequirementStore(AuditLog):
                         quorum=spec.quorum,
                         created_at=now,
                         expires_at=expires_at,
+                        sensitive_fields=None if spec.sensitive_fields is None else dumps(spec.sensitive_fields),
                     )
                 )
-            hidden = (sensitive or {}).get(spec.tool_name or "", ())
             self._append(
                 conn,
                 action="requirement.created",
@@ -149,7 +160,7 @@ class RequirementStore(AuditLog):
                 requirement_id=req_id,
                 agent_id=agent_id,
                 tool_name=spec.tool_name,
-                arguments=chain.redact(spec.tool_args, hidden),
+                arguments=redact(spec.tool_args, spec.sensitive_fields),
                 reason=spec.message,
                 details={
                     "approval_type": spec.approval_type,
@@ -179,13 +190,15 @@ class RequirementStore(AuditLog):
             rows = conn.execute(query.order_by(t.requirements.c.created_at, t.requirements.c.call_key)).mappings().all()
         return [RequirementRecord.from_row(r) for r in rows]
 
-    def pending_requirements(self, *, limit: int = 200) -> list[RequirementRecord]:
+    def pending_requirements(self, *, limit: int | None = 200) -> list[RequirementRecord]:
+        """Pending requirements, oldest first; ``limit=None`` for all of them."""
         query = (
             select(t.requirements)
             .where(t.requirements.c.status == str(RequirementStatus.PENDING))
             .order_by(t.requirements.c.created_at)
-            .limit(limit)
         )
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
             return [RequirementRecord.from_row(r) for r in conn.execute(query).mappings()]
 
@@ -207,18 +220,23 @@ class RequirementStore(AuditLog):
         *,
         resolution: dict[str, Any] | None = None,
         expected_status: RequirementStatus = RequirementStatus.PENDING,
+        expected_hash: str | None = None,
         audit_action: str | None = None,
         audit_arguments: Any = None,
         permalink: str | None = None,
         via: str | None = None,
+        audit_details: dict[str, Any] | None = None,
     ) -> RequirementRecord:
         """Apply one decision with one conditional UPDATE.
 
-        ``via`` names the surface the decision came through (slack, api, sdk) for the audit log.
+        ``via`` names the surface the decision came through (slack, api, console, terminal, sdk);
+        ``expected_hash``, when given, binds the decision to the arguments the decider saw: if an
+        edit proposed other arguments meanwhile, the UPDATE matches nothing and ``StaleArguments``
+        is raised. ``audit_details`` adds to the audit row (the API token's id, for instance).
 
         Raises AlreadyDecided when another decision won, RequirementExpired when the deadline has
         passed (the requirement is marked expired then, an outcome of its own). The audit event
-        is written in the same transaction as the decision.
+        is written in the same transaction as the decision, its argument values redacted.
         """
         now = self.clock()
         resolution = dict(resolution or {})
@@ -238,22 +256,30 @@ class RequirementStore(AuditLog):
             ):
                 self._expire(conn, current, now, {"attempted_by": actor.id, "attempted": str(status), "via": via})
                 error = RequirementExpired(current.id, current.expires_at)
-            elif not self._transition(conn, current, status, actor, resolution, now, expected_status=expected_status):
+            elif not self._transition(
+                conn, current, status, actor, resolution, now,
+                expected_status=expected_status, expected_hash=expected_hash,
+            ):
                 latest = self.get_requirement_in(conn, requirement_id)
+                stale = latest.is_pending and expected_hash is not None and latest.current_hash != expected_hash
                 self._append(
                     conn,
                     action="decision.refused",
                     actor=actor,
-                    outcome="already_decided",
+                    outcome="stale_arguments" if stale else "already_decided",
                     run_id=current.run_id,
                     requirement_id=current.id,
                     tool_name=current.tool_name,
-                    reason=f"already {latest.status} by {latest.resolved_by}",
-                    details={"attempted": str(status), "via": via},
+                    reason="the arguments changed since they were shown"
+                    if stale
+                    else f"already {latest.status} by {latest.resolved_by}",
+                    details={"attempted": str(status), "via": via, **(audit_details or {})},
                 )
-                error = AlreadyDecided(
-                    current.id, str(latest.status), latest.resolved_by_name or latest.resolved_by, latest.resolved_at
-                )
+                if stale:
+                    error = StaleArguments(current.id, expected_hash or "", latest.current_hash)
+                else:
+                    who = latest.resolved_by_name or latest.resolved_by
+                    error = AlreadyDecided(current.id, str(latest.status), who, latest.resolved_at)
             else:
                 self._append(
                     conn,
@@ -266,7 +292,7 @@ class RequirementStore(AuditLog):
                     arguments=audit_arguments,
                     permalink=permalink,
                     reason=resolution.get("note"),
-                    details=_decision_details(resolution, via),
+                    details=decision_details(resolution, via, current.sensitive_fields, audit_details),
                 )
         if error is not None:
             raise error
@@ -287,11 +313,14 @@ class RequirementStore(AuditLog):
         now: datetime,
         *,
         expected_status: RequirementStatus = RequirementStatus.PENDING,
+        expected_hash: str | None = None,
     ) -> bool:
+        c = t.requirements.c
+        query = update(t.requirements).where(c.id == current.id, c.status == str(expected_status))
+        if expected_hash is not None:
+            query = query.where(func.coalesce(c.proposed_hash, c.args_hash) == expected_hash)
         result = conn.execute(
-            update(t.requirements)
-            .where(t.requirements.c.id == current.id, t.requirements.c.status == str(expected_status))
-            .values(
+            query.values(
                 status=str(status),
                 resolution=dumps(resolution),
                 resolved_by=actor.id,
@@ -309,6 +338,137 @@ class RequirementStore(AuditLog):
                 .values(status=approval_status, resolved_by=actor.id, resolved_at=now, note=resolution.get("note"))
             )
         return True
+
+    def propose_args(
+        self,
+        requirement_id: str,
+        actor: Actor,
+        *,
+        args: dict[str, Any],
+        expected_hash: str,
+        escalate_to: Escalation | None = None,
+        via: str | None = None,
+        audit_details: dict[str, Any] | None = None,
+    ) -> RequirementRecord:
+        """Put edited arguments on the table of a request that stays pending.
+
+        Used when an edit cannot decide by itself: a quorum approval (the editor's vote restarts
+        the count for the new arguments; earlier votes, bound to the old ones, stop counting), or
+        an edit that made a ``required`` approval apply (``escalate_to``: the request becomes an
+        approval with that policy and an approvals row). One conditional UPDATE on the status and
+        the arguments the editor saw; the audit row records the change, redacted.
+        """
+        now = self.clock()
+        new_hash = digest(args)
+        c = t.requirements.c
+        with self.transaction() as conn:
+            row = conn.execute(select(t.requirements).where(c.id == requirement_id)).mappings().first()
+            if row is None:
+                raise NotFound("requirement", requirement_id)
+            current = RequirementRecord.from_row(row)
+            if current.is_pending and current.expires_at is not None and now >= current.expires_at:
+                self._expire(conn, current, now, {"attempted_by": actor.id, "attempted": "edit", "via": via})
+                expired_at = current.expires_at
+            else:
+                expired_at = None
+            if expired_at is None:
+                values: dict[str, Any] = {"proposed_args": dumps(args), "proposed_hash": new_hash}
+                if escalate_to is not None:
+                    values |= {
+                        "approval_type": "required",
+                        "approvers": dumps(list(escalate_to.approvers)),
+                        "quorum": escalate_to.quorum,
+                        "message": escalate_to.reason,
+                    }
+                    if escalate_to.expires_at is not None:
+                        values["expires_at"] = escalate_to.expires_at
+                result = conn.execute(
+                    update(t.requirements)
+                    .where(
+                        c.id == requirement_id,
+                        c.status == str(RequirementStatus.PENDING),
+                        func.coalesce(c.proposed_hash, c.args_hash) == expected_hash,
+                    )
+                    .values(**values)
+                )
+                if result.rowcount == 1:
+                    self._upsert_required_approval(conn, current, args, new_hash, escalate_to, now)
+                    self._append(
+                        conn,
+                        action="requirement.escalated" if escalate_to is not None else "requirement.args_proposed",
+                        actor=actor,
+                        outcome="pending",
+                        run_id=current.run_id,
+                        requirement_id=current.id,
+                        tool_name=current.tool_name,
+                        arguments={
+                            "before": redact(current.current_args, current.sensitive_fields),
+                            "after": redact(args, current.sensitive_fields),
+                        },
+                        reason=escalate_to.reason if escalate_to is not None else None,
+                        details={
+                            "args_hash": new_hash,
+                            "previous_hash": current.current_hash,
+                            "via": via,
+                            **(
+                                {"approvers": list(escalate_to.approvers), "quorum": escalate_to.quorum}
+                                if escalate_to is not None
+                                else {}
+                            ),
+                            **(audit_details or {}),
+                        },
+                    )
+                    return self.get_requirement_in(conn, requirement_id)
+                latest = self.get_requirement_in(conn, requirement_id)
+        if expired_at is not None:
+            raise RequirementExpired(requirement_id, expired_at)
+        if latest.is_pending:
+            raise StaleArguments(requirement_id, expected_hash, latest.current_hash)
+        raise AlreadyDecided(
+            requirement_id, str(latest.status), latest.resolved_by_name or latest.resolved_by, latest.resolved_at
+        )
+
+    def _upsert_required_approval(
+        self,
+        conn: Connection,
+        current: RequirementRecord,
+        args: dict[str, Any],
+        args_hash: str,
+        escalate_to: Escalation | None,
+        now: datetime,
+    ) -> None:
+        """The approvals row follows the arguments being approved (created by an escalation)."""
+        existing = conn.execute(
+            select(t.approvals.c.id).where(t.approvals.c.requirement_id == current.id)
+        ).first()
+        if existing is not None:
+            conn.execute(
+                update(t.approvals)
+                .where(t.approvals.c.id == existing.id)
+                .values(tool_args=dumps(args), args_hash=args_hash)
+            )
+            return
+        if escalate_to is None:
+            return
+        conn.execute(
+            insert(t.approvals).values(
+                id=new_id(),
+                run_id=current.run_id,
+                requirement_id=current.id,
+                call_key=current.call_key,
+                approval_type="required",
+                agent_id=escalate_to.agent_id,
+                tool_name=current.tool_name or "",
+                tool_args=dumps(args),
+                args_hash=args_hash,
+                requester=current.requester,
+                status="pending",
+                quorum=escalate_to.quorum,
+                created_at=now,
+                expires_at=escalate_to.expires_at or current.expires_at,
+                sensitive_fields=None if current.sensitive_fields is None else dumps(current.sensitive_fields),
+            )
+        )
 
     def expire_due(self) -> list[RequirementRecord]:
         """Mark every pending requirement past its deadline as expired (the reconciler's job)."""

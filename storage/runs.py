@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    func,
     insert,
     select,
     update,
 )
 
 from storage import schema as t
-from storage.codec import dumps
+from storage.codec import aware, dumps
 from storage.errors import (
     NotFound,
     RunBusy,
@@ -161,7 +162,6 @@ class RunStore(RequirementStore):
         specs: Sequence[NewRequirement],
         requester: str | None,
         agent_id: str | None = None,
-        sensitive: Mapping[str, Sequence[str]] | None = None,
     ) -> RunRecord:
         """Create the new requirements and mark the run paused in one transaction, under the lease:
         requirement rows exist if and only if the pause happened."""
@@ -183,9 +183,7 @@ class RunStore(RequirementStore):
             if result.rowcount != 1:
                 raise RunBusy(run_id, row.status)
             if specs:
-                self._insert_requirements(
-                    conn, run_id, row.round + 1, specs, requester=requester, agent_id=agent_id, sensitive=sensitive
-                )
+                self._insert_requirements(conn, run_id, row.round + 1, specs, requester=requester, agent_id=agent_id)
             self._append(
                 conn,
                 action="run.paused",
@@ -275,6 +273,28 @@ class RunStore(RequirementStore):
                 reason="its worker stopped writing; resuming from the last checkpoint",
             )
         return self.get_run(run_id)
+
+    def count_runs_started(self, requester: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many runs ``requester`` started since ``since``, and when the oldest of them was
+        (for "try again in N seconds")."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.min(t.runs.c.created_at)).where(
+                    t.runs.c.requester == requester, t.runs.c.created_at >= since
+                )
+            ).one()
+        return int(row[0]), aware(row[1])
+
+    def count_queued(self, target_id: str) -> int:
+        """Runs of ``target_id`` waiting for a worker (the per-agent queue cap)."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(t.runs)
+                    .where(t.runs.c.target_id == target_id, t.runs.c.status == str(RunStatus.QUEUED))
+                ).scalar_one()
+            )
 
     def set_run_thread(self, run_id: str, channel: str, thread_ts: str) -> None:
         with self.transaction() as conn:

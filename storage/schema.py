@@ -47,6 +47,8 @@ runs = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_runs_status", runs.c.status)
+Index("ix_runs_requester_created", runs.c.requester, runs.c.created_at)
+Index("ix_runs_target_status", runs.c.target_id, runs.c.status)
 
 requirements = Table(
     "requirements",
@@ -74,10 +76,18 @@ requirements = Table(
     Column("quorum", Integer, nullable=False, default=1),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True)),
+    # JSON list of the tool's declared sensitive fields when the requirement was created; NULL
+    # means unknown (a row from before this column), and every value is then masked.
+    Column("sensitive_fields", Text),
+    # Arguments proposed by an edit while the requirement is still pending (a quorum approval,
+    # or an edit that made a required approval apply); votes count for proposed_hash only.
+    Column("proposed_args", Text),
+    Column("proposed_hash", String(64)),
     UniqueConstraint("run_id", "call_key", name="uq_requirements_run_call"),
 )
 Index("ix_requirements_status", requirements.c.status)
 Index("ix_requirements_run", requirements.c.run_id)
+Index("ix_requirements_status_expires", requirements.c.status, requirements.c.expires_at)
 
 approvals = Table(
     "approvals",
@@ -99,6 +109,7 @@ approvals = Table(
     Column("note", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True)),
+    Column("sensitive_fields", Text),
     UniqueConstraint("run_id", "call_key", name="uq_approvals_run_call"),
 )
 Index("ix_approvals_status", approvals.c.status)
@@ -112,7 +123,12 @@ approval_votes = Table(
     Column("vote", String(16), nullable=False),
     Column("note", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("approval_id", "voter", name="uq_votes_approval_voter"),
+    # SHA-256 of the arguments this vote approved: a vote counts only while they are the ones
+    # proposed, so an edit restarts the quorum.
+    Column("args_hash", String(64)),
+    Column("voter_name", String(256)),
+    Column("surface", String(16)),
+    UniqueConstraint("approval_id", "voter", "args_hash", name="uq_votes_approval_voter_args"),
 )
 
 tool_executions = Table(
@@ -174,4 +190,22 @@ seen_events = Table(
     metadata,
     Column("event_id", String(128), primary_key=True),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(128), nullable=False),
+    # user: acts as the Slack user principal_id; service: a named service with its own id.
+    Column("principal_kind", String(16), nullable=False),
+    Column("principal_id", String(128), nullable=False),
+    Column("principal_name", String(256)),
+    Column("scopes", Text, nullable=False),
+    # SHA-256 of the secret part; the secret itself is shown once, at creation, and never stored.
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
 )

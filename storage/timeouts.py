@@ -47,3 +47,21 @@ QUEUED_GRACE_S = 60
 
 RECOVERY_INTERVAL_S = 30
 """How often a worker looks for runs whose job was lost, whose worker died, or whose requirements expired."""
+
+MAX_REQUEST_BODY_BYTES = 1_048_576
+"""The web process refuses a request body larger than this (1 MiB) with 413, before parsing it."""
+
+MAX_PROMPT_CHARS = 4000
+"""The longest ``/agent`` prompt accepted, in characters; a longer one is refused before anything is posted."""
+
+RUN_START_WINDOW_S = 60
+"""The window over which one person's run starts are counted (``SIGNOFF_RUNS_PER_MINUTE``)."""
+
+RUNS_PER_USER_PER_WINDOW = 10
+"""Default: how many runs one person may start per window before being asked to wait."""
+
+MAX_QUEUED_RUNS_PER_AGENT = 50
+"""Default: how many runs of one agent may wait for a worker before new starts are refused."""
+
+PENDING_LIST_SHOWN = 40
+"""How many pending decisions ``/approvals`` shows (the soonest to expire and the newest first)."""

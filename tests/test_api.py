@@ -28,6 +28,7 @@ from bot.notifier import SlackNotifier
 from bot.settings import Settings
 from runner import Agent, approval, jobs, tool
 from runner.decisions import Action
+from runner.listener import RunListener
 from runner.registry import Registry
 from runner.runtime import Runtime
 from storage import Database, NewRequirement, RequirementKind, RunStatus
@@ -93,6 +94,15 @@ class Env:
     clock: Clock
     notifier: SlackNotifier
     posted: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token_for(self, user: str, scopes: tuple[str, ...] = ("read", "decide")) -> str:
+        """A token of the user's own (created once): the API decides as its principal."""
+        key = f"{user}:{','.join(scopes)}"
+        if key not in self.tokens:
+            _, secret = self.db.create_token(name=user, principal_kind="user", principal_id=user, scopes=scopes)
+            self.tokens[key] = secret
+        return self.tokens[key]
 
     @property
     def db(self) -> Database:
@@ -116,8 +126,11 @@ class Env:
         assert record is not None
         return record.id
 
-    def resolve(self, approval_id: str, **body: Any) -> Any:
-        return self.client.post(f"/api/approvals/{approval_id}/resolve", json=body)
+    def resolve(self, approval_id: str, *, as_user: str | None = None, **body: Any) -> Any:
+        """Resolve with the token of ``as_user`` (default: the ``resolved_by`` the body names)."""
+        user = as_user or body.get("resolved_by") or "U_BOB"
+        headers = {"Authorization": f"Bearer {self.token_for(user)}"}
+        return self.client.post(f"/api/approvals/{approval_id}/resolve", json=body, headers=headers)
 
     def work(self) -> None:
         jobs.configure(Runtime(db=self.db, listeners=[self.notifier]), REGISTRY)
@@ -159,7 +172,9 @@ def env(db_url: str, fake_openai: FakeOpenAI, queue_name: str) -> Iterator[Env]:
         db = Database(db_url, clock=clock)
         deps = build_deps(settings, db=db, registry=REGISTRY)
         app = create_app(deps)  # also installs deps.db as the process runtime
-        client = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
+        _, reader = db.create_token(name="reader", principal_kind="service", principal_id="reader",
+                                    scopes=["read", "export"])
+        client = TestClient(app, headers={"Authorization": f"Bearer {reader}"})
         notifier = SlackNotifier.from_settings(settings, db, REGISTRY)
         try:
             yield Env(deps, client, slack, fake_openai, clock, notifier)
@@ -203,7 +218,7 @@ def test_no_token_configured_refuses_every_call_and_says_what_to_set(
                          "/api/audit/export"):
                 response = client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
                 assert response.status_code == 503, path
-                assert "SIGNOFF_API_TOKEN" in response.json()["detail"]
+                assert "signoff token create" in response.json()["detail"]
             posted = client.post("/api/approvals/x/resolve", json={"status": "approved", "resolved_by": "U_BOB"})
             assert posted.status_code == 503
             assert client.get("/healthz").status_code in (200, 503)  # not behind the API's auth
@@ -235,7 +250,7 @@ def test_openapi_documents_the_api_and_its_security(env: Env) -> None:
     assert resolve["security"] == [{"HTTPBearer": []}]
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     body = schema["components"]["schemas"]["ResolveIn"]
-    assert set(body["required"]) == {"status", "resolved_by"}
+    assert set(body["required"]) == {"status"}
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -298,7 +313,6 @@ def test_resolve_error_codes(env: Env) -> None:
     assert env.resolve("nope", status="approved", resolved_by="U_BOB").status_code == 404
     for bad in (
         {"status": "maybe", "resolved_by": "U_BOB"},
-        {"status": "approved"},
         {"status": "approved", "resolved_by": ""},
         {"status": "approved", "resolved_by": "U_BOB", "surprise": 1},
     ):
@@ -485,7 +499,8 @@ def test_quorum_with_a_user_group_through_the_api(env: Env) -> None:
     first = env.resolve(approval_id, status="approved", resolved_by="U_BOB")
     assert first.status_code == 202, first.text
     assert first.json() | {"approval": None} == {
-        "approval": None, "decided": False, "votes": 1, "quorum": 2, "run_ready": False, "continue_job": None
+        "approval": None, "decided": False, "escalated": False, "votes": 1, "quorum": 2, "run_ready": False,
+        "continue_job": None,
     }
     assert env.deps.queue.job_ids == [] and not env.card_updates(req)
     repeat = env.resolve(approval_id, status="approved", resolved_by="U_BOB")
@@ -504,7 +519,7 @@ def test_quorum_with_a_user_group_through_the_api(env: Env) -> None:
 def test_audit_only_approvals_cannot_be_resolved(env: Env) -> None:
     run = env.db.create_run(kind="agent", target_id="payments", target_name="P", input="x", state={"v": 1})
     record = env.db.record_audit_approval(run_id=run.id, call_key="t1:a", agent_id="payments", tool_name="export",
-                                          tool_args={}, requester=None, arguments_for_log={})
+                                          tool_args={}, requester=None, sensitive_fields=[])
     response = env.resolve(record.id, status="approved", resolved_by="U_BOB")
     assert response.status_code == 409 and "nothing to decide" in response.json()["detail"]
 
@@ -539,7 +554,10 @@ def test_audit_export_streams_csv_and_verifiable_jsonl(env: Env) -> None:
     assert jsonl.status_code == 200 and jsonl.headers["content-type"].startswith("application/x-ndjson")
     assert "attachment" in jsonl.headers["content-disposition"]
     result = verify_lines(jsonl.text.splitlines())
-    assert result.ok and result.complete and result.rows == total, result.summary()
+    # The export itself is recorded before it streams (who exported what), so it is in the file.
+    assert result.ok and result.complete and result.rows == total + 1, result.summary()
+    exported = [e for e in env.db.audit_events() if e.action == "audit.exported"]
+    assert exported and exported[0].actor_id == "svc:reader" and exported[0].details["token_id"]
 
     filtered = env.client.get("/api/audit/export", params={"format": "jsonl", "agent": "other"})
     header = json.loads(filtered.text.splitlines()[0])
@@ -550,7 +568,7 @@ def test_audit_export_streams_csv_and_verifiable_jsonl(env: Env) -> None:
     as_csv = env.client.get("/api/audit/export", params={"format": "csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert len(rows) == total
+    assert len(rows) == total + 3, "the three exports so far are in the log too"
     created = next(r for r in rows if r["action"] == "requirement.created" and "HYPERLINK" in r["arguments"])
     assert json.loads(created["arguments"])["customer_id"] == "=HYPERLINK(\"x\")"  # inside JSON: inert
     assert env.client.get("/api/audit/export", params={"format": "xml"}).status_code == 422
@@ -559,9 +577,14 @@ def test_audit_export_streams_csv_and_verifiable_jsonl(env: Env) -> None:
 
 
 
-def test_a_card_updater_on_deps_replaces_the_slack_sync(env: Env) -> None:
+def test_the_service_listeners_replace_the_slack_sync(env: Env) -> None:
     seen: list[str] = []
-    env.deps.card_updater = seen.append  # type: ignore[attr-defined]
+
+    class Recorder(RunListener):
+        def on_resolved(self, run: Any, requirement: RequirementRecord) -> None:
+            seen.append(requirement.id)
+
+    env.deps.service.listeners[:] = [Recorder()]
     _, req = env.paused_run(tool_call("refund", {"customer_id": "42", "amount": 500}))
     before = len(env.slack.calls_to("chat.update"))
     assert env.resolve(env.approval_id(req), status="approved", resolved_by="U_BOB").status_code == 200

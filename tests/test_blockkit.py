@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from slack_sdk.models.views import View
 
+from bot import cards, modals
 from bot.blockkit import truncate, validate_message, validate_view
+from runner.examples import send_customer_email
+from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 
 
 def plain(text: str) -> dict[str, Any]:
@@ -244,3 +249,49 @@ def test_truncate_never_exceeds_limit() -> None:
             assert len(out) <= limit
     assert truncate("a" * 5000, 3000, "… (truncated)").endswith("… (truncated)")
     assert validate_message([section(truncate("x" * 9000, 3000))]) == []
+
+
+# -- the builders stay within the limits whatever the text expands to -----------------------------
+
+EXPANDING = ["&" * 5000, "\u202e" * 5000, "<" * 3000 + "\u27e6" * 3000, "`" * 4000, ("a\u200b&\n" * 3000)]
+
+
+@pytest.mark.parametrize("evil", EXPANDING, ids=["amp", "bidi", "lt-marker", "backticks", "mixed"])
+def test_cards_and_modals_within_limits_when_escaping_expands_the_text(evil: str) -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    run = RunRecord(
+        id="run1", kind="agent", target_id="a", target_name=evil, status=RunStatus.PAUSED, version=1, round=1,
+        requester="U_A", requester_name=evil, input=evil, content=evil, error=evil, error_kind=evil, state={},
+        channel="C", thread_ts="1.2", created_at=now, updated_at=now,
+    )  # fmt: skip
+    req = RequirementRecord(
+        id="req1", run_id="run1", round=1, call_key="k", tool_call_id="c", kind=RequirementKind.CONFIRMATION,
+        tool_name="send_customer_email", tool_args={"customer_id": evil, "subject": evil[:200], "body": evil},
+        args_hash="h" * 64, member_agent_name=evil, approval_type="required", user_input_schema=[], message=evil,
+        status=RequirementStatus.PENDING, resolution={}, resolved_by=None, resolved_by_name=None, resolved_at=None,
+        requester="U_A", approvers=[], quorum=2, created_at=now, expires_at=None, sensitive_fields=[],
+    )  # fmt: skip
+    done = RequirementRecord(
+        **{
+            **req.__dict__,
+            "status": RequirementStatus.APPROVED,
+            "resolution": {"edited_args": req.tool_args, "note": evil, "values": {"x": evil}, "result": evil},
+        }
+    )
+    for text, blocks in (
+        cards.requirement_card(run, req, votes=1),
+        cards.decided_card(run, done),
+        cards.approvals_message([(req, run, "https://x")] * 60),
+        cards.answer_message(run),
+        cards.failure_message(run),
+        cards.status_message(run, [req] * 30),
+        cards.root_with_run("U_A", evil, evil, "run1"),
+    ):
+        assert validate_message(blocks, text) == []
+        assert len(text) <= cards.TEXT_FALLBACK_CHARS
+    meta = modals.Metadata("req1", "C", "1.2", "h" * 64)
+    views = [modals.edit_modal(req, send_customer_email.parameters, meta), modals.reject_modal(req, meta)]
+    views += [modals.full_arguments(req, meta, page=p) for p in (1, 2, 3)]
+    for view in views:
+        assert validate_view(view) == []
+        View(**view).validate_json()

@@ -3,22 +3,76 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.models.views import View
 
-from bot import cards, modals
+from bot import cards, modals, mrkdwn, notifier
 from bot.blockkit import validate_message, validate_view
 from bot.handler_base import refusal_text
 from bot.thread_replies import match_reply, parse_field_lines
 from runner.examples import process_refund, send_customer_email
 from runner.tools import tool
-from storage.errors import AlreadyDecided, NotAnApprover, SelfApproval
+from storage.errors import AlreadyDecided, InvalidDecision, NotAnApprover, NotFound, SelfApproval
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
+from storage.redaction import MASK
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HUGE = "x" * 50_000
+
+
+def unrender(text: str) -> str:
+    """The inverse of ``mrkdwn.code_text``: what the reader of a code block is shown, as characters."""
+    text = text.replace(mrkdwn.BACKTICK_LOOKALIKE, "`")
+    text = re.sub("\u27e6U\\+([0-9A-F]{4,6})\u27e7", lambda m: chr(int(m.group(1), 16)), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def page_sections(view: dict[str, Any]) -> list[str]:
+    """The code of each section of a full-arguments page (without the ``` fences)."""
+    out = []
+    for block in view["blocks"]:
+        if block["type"] == "section":
+            text = block["text"]["text"]
+            assert text.startswith("```") and text.endswith("```") and len(text) <= 3000
+            out.append(text[3:-3])
+    return out
+
+
+def nav_values(view: dict[str, Any]) -> dict[str, str]:
+    """Previous / Next: button text -> value."""
+    return {
+        e["text"]["text"]: e["value"]
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == cards.ARGS_PAGE
+    }
+
+
+def read_all_pages(req: RequirementRecord, declared: list[str] | None = None) -> str:
+    """Page through "View full arguments" with Next as a person would; every page passes Slack's limits."""
+    shown: list[str] = []
+    page, seen_pages = 1, 0
+    while True:
+        view = modals.full_arguments(req, modals.Metadata(req.id, "C_OPS", "1.2"), declared, page)
+        assert not validate_view(view), validate_view(view)
+        View(**view).validate_json()  # slack_sdk's own model agrees
+        seen_pages += 1
+        info = view["blocks"][0]["elements"][1]["text"]
+        assert f"SHA-256 of the arguments: `{req.current_hash}`" in info
+        shown.extend(page_sections(view))
+        nav = nav_values(view)
+        if "Next \u203a" not in nav:
+            break
+        next_id, page = cards.parse_page_value(nav["Next \u203a"])
+        assert next_id == req.id
+    pages = modals.full_pages(modals.full_rendering(req, declared)[1])
+    assert seen_pages == len(pages)
+    return "".join(shown)
 
 
 def make_run(**changes: Any) -> RunRecord:
@@ -71,6 +125,7 @@ def make_req(**changes: Any) -> RequirementRecord:
         "quorum": 1,
         "created_at": NOW,
         "expires_at": NOW + timedelta(hours=24),
+        "sensitive_fields": [],
     }
     values.update(changes)
     return RequirementRecord(**values)
@@ -100,9 +155,11 @@ def test_confirmation_card_has_approve_reject_edit() -> None:
     body = all_text(blocks)
     assert "<@U_ALICE>" in body and "*Finance*" in body and "`process_refund`" in body
     assert "needs confirmation" in body and "`120.0`" in body
-    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert {b["value"] for b in buttons} == {"req1"}  # ids only, nothing to trust
-    assert "process_refund(customer_id=42" in text
+    buttons = {e["action_id"]: e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    # ids only, nothing to trust; Approve also names the arguments the card showed
+    assert buttons == {cards.APPROVE: "req1|h", cards.REJECT: "req1", cards.EDIT: "req1"}
+    assert cards.parse_action_value(buttons[cards.APPROVE]) == ("req1", "h")
+    assert "`process_refund(customer_id=42" in text
 
 
 def test_required_card_says_so() -> None:
@@ -156,23 +213,17 @@ def test_long_arguments_are_truncated_and_reachable(args: dict[str, Any]) -> Non
         resolution={"edited_args": args, "note": "n" * 5000},
     )
     ok(*cards.decided_card(make_run(), decided))
-    view = modals.full_arguments(req, modals.Metadata("req1", "C_OPS", "1.2"))
-    assert not validate_view(view), validate_view(view)
-    if len(json.dumps(args)) < 200_000:
-        shown = "".join(b["text"]["text"][3:-3] for b in view["blocks"] if b["type"] == "section")
-        assert shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == json.dumps(
-            args, indent=2, ensure_ascii=False
-        )
+    # every character, across the pages, exactly once and in order
+    assert unrender(read_all_pages(req)) == json.dumps(args, indent=2, ensure_ascii=False)
 
 
 def test_sensitive_arguments_are_masked() -> None:
     req = make_req(tool_args={"customer_id": "42", "card_number": "4111111111111111"})
-    text, blocks = cards.requirement_card(make_run(), req, sensitive=["card_number"])
+    text, blocks = cards.requirement_card(make_run(), req, declared=["card_number"])
     ok(text, blocks)
-    assert "4111" not in all_text(blocks) + text
-    assert cards.VIEW_ARGS in action_ids(blocks)
+    assert "4111" not in all_text(blocks) + text and MASK in all_text(blocks) and MASK in text
     view = modals.full_arguments(req, modals.Metadata("req1"), ["card_number"])
-    assert "4111" not in json.dumps(view)
+    assert "4111" not in json.dumps(view) and MASK in json.dumps(view)
 
 
 def test_mrkdwn_is_escaped() -> None:
@@ -220,7 +271,7 @@ def test_step_card_shows_the_message_and_the_previous_output() -> None:
     assert "Output of the previous step" in body and "north: 3746.50" in body and "&lt;flagged&gt;" in body
     assert "*Tool:*" not in body
     assert action_ids(blocks) == [cards.APPROVE, cards.REJECT]  # short: nothing more to view
-    assert text.startswith("Data pipeline step needs confirmation: step 'Publish'. Review the report")
+    assert text.startswith("*Data pipeline* step needs confirmation: step `Publish`. Review the report")
     assert cards.step_output_message(run, step_req("short")) is None  # the card shows it all
     ampersands = step_req("&" * 1000)  # short, but five times longer once escaped for mrkdwn
     text, blocks = cards.requirement_card(run, ampersands)
@@ -245,7 +296,8 @@ def test_long_step_output_is_cut_on_the_card_and_whole_in_the_thread(size: int) 
     assert thread is not None
     ok(*thread)
     sections = [b["text"]["text"] for b in thread[1][1:] if b["type"] == "section"]
-    joined = "\n".join(sections).replace("&amp;", "&")
+    assert all(t.startswith("```") and t.endswith("```") for t in sections if "truncated" not in t)
+    joined = "\n".join(t[3:-3] if t.startswith("```") else t for t in sections).replace("&amp;", "&")
     if size <= 20_000:
         assert joined == output.strip()  # every character, in order
     else:
@@ -253,10 +305,8 @@ def test_long_step_output_is_cut_on_the_card_and_whole_in_the_thread(size: int) 
 
     view = modals.full_arguments(req, modals.Metadata("req1", "C_OPS", "1.2"))
     assert not validate_view(view), validate_view(view)
-    assert view["title"]["text"] == "Full output"
-    shown = "".join(b["text"]["text"][3:-3] for b in view["blocks"] if b["type"] == "section")
-    if size <= 200_000:
-        assert shown.replace("&amp;", "&") == output  # plain text, not a JSON string
+    assert view["title"]["text"].startswith("Full output")
+    assert unrender(read_all_pages(req)) == output  # plain text, not a JSON string, every character
 
     decided = step_req(
         output,
@@ -269,7 +319,7 @@ def test_long_step_output_is_cut_on_the_card_and_whole_in_the_thread(size: int) 
     text, blocks = cards.decided_card(run, decided)
     ok(text, blocks)
     assert "numbers look off" in all_text(blocks) and cards.VIEW_ARGS in action_ids(blocks)
-    assert text.startswith("Rejected: step 'Publish'")
+    assert text.startswith("Rejected: step `Publish`")
 
 
 # --------------------------------------------------------------------------- decided cards
@@ -279,7 +329,7 @@ def test_long_step_output_is_cut_on_the_card_and_whole_in_the_thread(size: int) 
     ("status", "resolution", "expect"),
     [
         (RequirementStatus.APPROVED, {}, "Approved"),
-        (RequirementStatus.REJECTED, {"note": "too much"}, "Reason:* too much"),
+        (RequirementStatus.REJECTED, {"note": "too much"}, "Reason:* `too much`"),
         (RequirementStatus.APPROVED, {"edited_args": {"amount": 90}, "original_args": {}}, "edited arguments"),
         (RequirementStatus.ANSWERED, {"values": {"city": "Oslo"}}, "Oslo"),
         (RequirementStatus.DONE_EXTERNALLY, {"result": "rotated at 10:00"}, "rotated at 10:00"),
@@ -468,3 +518,329 @@ def test_refusal_texts() -> None:
     assert "cannot approve it yourself" in refusal_text(SelfApproval("U_ALICE", "r"))
     text = refusal_text(NotAnApprover("U_DAVE", "r", ["U_ALICE", "S_ADMINS"]))
     assert "not allowed" in text and "<@U_ALICE>" in text and "<!subteam^S_ADMINS>" in text
+
+
+# --------------------------------------------------------------------------- the approval boundary on Slack
+
+FORGED_APPROVAL = "*:white_check_mark: Approved by admin*"
+PAYLOADS = [
+    "<!channel> urgent",
+    "ping <@U999>",
+    "<https://evil.example|click here>",
+    f"x` {FORGED_APPROVAL} `y",
+    f"a\n```\n{FORGED_APPROVAL}\n```\nb",
+    "invoice\u202efdp.exe",
+    "zero\u200bwidth\u2066joiner\u2069",
+]
+
+
+TEXT_TYPES = ("mrkdwn", "plain_text")
+
+
+def _walk(obj: Any, mrkdwn_only: bool) -> list[str]:
+    """Every text a person is shown (``mrkdwn`` only, or ``plain_text`` and pre-filled inputs too)."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        if isinstance(obj.get("text"), str) and obj.get("type") in (("mrkdwn",) if mrkdwn_only else TEXT_TYPES):
+            out.append(obj["text"])
+        if not mrkdwn_only and isinstance(obj.get("initial_value"), str):
+            out.append(obj["initial_value"])
+        for value in obj.values():
+            out.extend(_walk(value, mrkdwn_only))
+    elif isinstance(obj, list):
+        for value in obj:
+            out.extend(_walk(value, mrkdwn_only))
+    return out
+
+
+def outside_code(text: str) -> str:
+    """What Slack would format in ``text``: everything but its code blocks and code spans."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    return re.sub(r"`[^`\n]*`", " ", text)
+
+
+def assert_inert(text: str | None, payload: Any) -> None:
+    """Neither a mention, a link, formatting outside code, nor an invisible character, anywhere."""
+    formatted = [text] if text is not None else []
+    formatted += _walk(payload, mrkdwn_only=True)
+    for value in formatted:
+        assert "<!channel>" not in value and "<@U999>" not in value and "<https://evil" not in value, value
+        assert FORGED_APPROVAL not in outside_code(value), value
+    everything = [*formatted, *_walk(payload, mrkdwn_only=False)]
+    for value in everything:
+        for invisible in ("\u202e", "\u200b", "\u2066", "\u2069"):
+            assert invisible not in value, repr(value)
+
+
+def decided(**changes: Any) -> RequirementRecord:
+    values: dict[str, Any] = {
+        "status": RequirementStatus.REJECTED,
+        "resolved_by": "U_BOB",
+        "resolved_by_name": "bob",
+        "resolved_at": NOW,
+    }
+    return make_req(**(values | changes))
+
+
+@pytest.mark.parametrize("evil", PAYLOADS)
+def test_model_and_user_strings_are_inert_in_text_and_blocks(evil: str) -> None:
+    # in a tool argument (its value and its name), and in the model's reason
+    req = make_req(tool_args={"customer_id": evil, evil: "v", "reason": evil * 3}, message=evil)
+    run = make_run(target_name=evil, requester_name=evil)
+    for text, blocks in (cards.requirement_card(run, req), cards.decided_card(run, decided(tool_args=req.tool_args))):
+        ok(text, blocks)
+        assert_inert(text, blocks)
+    text, blocks = cards.approvals_message([(req, run, "https://x/p")])
+    assert_inert(text, ok(text, blocks))
+    view = modals.full_arguments(req, meta())
+    assert_inert(None, view)
+    assert unrender(read_all_pages(req)) == json.dumps(req.tool_args, indent=2, ensure_ascii=False)
+    for view in (modals.reject_modal(req, meta()), modals.done_modal(req, meta())):
+        assert_inert(None, view)
+    # the team member, the reject note, the answer, the edited arguments, the result
+    member = make_req(member_agent_name=evil, tool_args={"q": "1"})
+    assert_inert(*cards.requirement_card(make_run(kind="team"), member))
+    for resolution in (
+        {"note": evil},
+        {"values": {"city": evil}},
+        {"edited_args": {"customer_id": evil}, "note": evil},
+        {"result": evil},
+    ):
+        text, blocks = cards.decided_card(run, decided(resolution=resolution))
+        assert_inert(text, ok(text, blocks))
+    # a workflow checkpoint's output and step name, the run's answer, failure, prompt and cancellation
+    step = step_req(evil * 500, tool_name=evil)
+    flow = make_run(**WORKFLOW_RUN)
+    assert_inert(*cards.requirement_card(flow, step))
+    thread = cards.step_output_message(flow, step)
+    assert thread is not None
+    assert_inert(*thread)
+    assert_inert(None, modals.full_arguments(step, meta()))
+    for text, blocks in (
+        cards.answer_message(make_run(target_name=evil, content=evil)),
+        cards.failure_message(make_run(target_name=evil, error=evil, error_kind=evil)),
+        cards.root_with_run("U_ALICE", evil, evil, "run1"),
+        cards.cancelled_message(make_run(target_name=evil, content=evil)),
+        cards.retried_message(make_run(target_name=evil, error=evil), "U_BOB"),
+        cards.status_message(make_run(target_name=evil, input=evil, content=evil, status=RunStatus.COMPLETED), []),
+        cards.targets_message([(evil, "agent", evil)]),
+    ):
+        assert_inert(text, ok(text, blocks))
+    # an input request's message and field names; refusals quoting a name or an id
+    schema = [{"name": evil, "field_type": "str", "description": evil}]
+    ask = make_req(kind=RequirementKind.USER_INPUT, tool_args={}, user_input_schema=schema, message=evil)
+    assert_inert(*cards.requirement_card(run, ask))
+    assert_inert(None, modals.input_modal(ask, meta()))
+    assert_inert(refusal_text(AlreadyDecided("r", "approved", evil, NOW)), [])
+    assert_inert(refusal_text(NotFound("run", evil)), [])
+    assert_inert(refusal_text(InvalidDecision(evil)), [])
+
+
+def test_a_backtick_cannot_close_the_code_span_of_the_approvals_list() -> None:
+    req = make_req(tool_args={"q": f"x` {FORGED_APPROVAL} `y"})
+    _, blocks = cards.approvals_message([(req, make_run(), None)])
+    line = blocks[1]["text"]["text"]
+    assert FORGED_APPROVAL not in outside_code(line)
+    assert "`process_refund(q=x\u02cb *:white_check_mark: Approved by admin* \u02cby)`" in line
+
+
+def test_invisible_characters_are_shown_visibly() -> None:
+    req = make_req(tool_args={"file": "invoice\u202efdp.exe", "name": "ad\u200bmin"})
+    text, blocks = cards.requirement_card(make_run(), req)
+    body = json.dumps(blocks, ensure_ascii=False)
+    assert "invoice\u27e6U+202E\u27e7fdp.exe" in body and "ad\u27e6U+200B\u27e7min" in body
+    assert "invoice\u27e6U+202E\u27e7fdp.exe" in text
+
+
+# --------------------------------------------------------------------------- masking on every surface
+
+SECRET_VALUES = ("4111111111111111", "hunter2", "sk-live-123")
+
+
+def assert_masked(*things: Any) -> None:
+    dumped = json.dumps(things, ensure_ascii=False)
+    for secret in SECRET_VALUES:
+        assert secret not in dumped
+    assert MASK in dumped
+
+
+@tool(requires_confirmation=True, sensitive_fields=["card_number"])
+def charge(customer_id: str, card_number: str, amount: float, password: str = "", note: str = "") -> str:
+    """Charge a card."""
+    return "ok"
+
+
+def secret_req(**changes: Any) -> RequirementRecord:
+    args = {"customer_id": "42", "card_number": "4111111111111111", "amount": 5.0, "password": "hunter2"}
+    values: dict[str, Any] = {"tool_name": "charge", "tool_args": args, "sensitive_fields": ["card_number"]}
+    return make_req(**(values | changes))
+
+
+def test_declared_and_secret_looking_fields_are_masked_everywhere() -> None:
+    req = secret_req()
+    text, blocks = cards.requirement_card(make_run(), req)  # the declared set stored with the request
+    assert_masked(text, ok(text, blocks))
+    assert "`42`" in all_text(blocks)  # the rest is shown
+    edited = {"edited_args": dict(req.tool_args) | {"password": "sk-live-123"}, "original_args": req.tool_args}
+    text, blocks = cards.decided_card(make_run(), decided(tool_args=req.tool_args, resolution=edited))
+    assert_masked(text, ok(text, blocks))
+    assert_masked(*cards.approvals_message([(req, make_run(), None)]))
+    assert_masked(read_all_pages(req))
+    # undeclared in the request, declared by the tool now: still masked
+    fresh = secret_req(sensitive_fields=[])
+    options = notifier.card_options(fresh, charge)
+    assert options["declared"] == ["card_number"] and options["editable"] is True
+    text, blocks = cards.requirement_card(make_run(), fresh, **options)
+    assert_masked(text, blocks)
+    assert_masked(read_all_pages(fresh, options["declared"]))
+
+
+def test_password_like_names_are_masked_even_when_not_declared() -> None:
+    req = make_req(tool_args={"user": "bob", "password": "hunter2", "api_key": "sk-live-123", "auth": {"x": 1}})
+    text, blocks = cards.requirement_card(make_run(), req)
+    assert_masked(text, blocks)
+    assert_masked(read_all_pages(req))
+    assert "`bob`" in all_text(blocks)
+
+
+def test_unknown_sensitivity_and_no_tool_masks_every_value() -> None:
+    req = make_req(sensitive_fields=None, tool_args={"customer_id": "ZZ-42", "amount": 120.5, "reason": "ZZ-late"})
+    assert notifier.card_options(req, None) == {"editable": False, "declared": None}
+    text, blocks = cards.requirement_card(make_run(), req, editable=False)
+    shown = json.dumps([text, blocks, read_all_pages(req), cards.approvals_message([(req, make_run(), None)])])
+    assert "ZZ-42" not in shown and "120.5" not in shown and "ZZ-late" not in shown
+    assert "customer_id" in shown and MASK in shown  # the names stay, so a person sees what there is
+    assert cards.EDIT not in action_ids(blocks)
+    done = decided(sensitive_fields=None, tool_args=req.tool_args, resolution={"values": {"pin": "ZZ-42"}})
+    assert "ZZ-42" not in json.dumps(cards.decided_card(make_run(), done))
+    # a workflow checkpoint has no tool to declare anything: its output is shown
+    step = step_req("the report", sensitive_fields=None)
+    assert "the report" in all_text(cards.requirement_card(make_run(**WORKFLOW_RUN), step)[1])
+
+
+def test_the_edit_modal_never_prefills_a_sensitive_value() -> None:
+    req = secret_req(tool_args=secret_req().tool_args | {"note": {"token": "sk-live-123", "x": 1}})
+    view = modals.edit_modal(req, charge.parameters, meta(), charge.sensitive_fields)
+    assert not validate_view(view), validate_view(view)
+    assert_masked(view["blocks"]) if MASK in json.dumps(view) else None
+    for secret in SECRET_VALUES:
+        assert secret not in json.dumps(view)
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    for name in ("card_number", "password", "note"):  # declared, secret-looking, holding a secret
+        block = inputs[f"arg:{name}"]
+        assert "initial_value" not in block["element"] and block["optional"] is True
+        assert block["hint"]["text"] == modals.SENSITIVE_HINT
+    assert inputs["arg:customer_id"]["element"]["initial_value"] == "42"
+    state = {
+        "arg:customer_id": {"value": {"type": "plain_text_input", "value": "43"}},
+        "arg:card_number": {"value": {"type": "plain_text_input", "value": None}},
+        "arg:password": {"value": {"type": "plain_text_input", "value": ""}},
+        "arg:amount": {"value": {"type": "number_input", "value": "5"}},
+    }
+    edited = modals.parse_edit(state, charge.parameters, modals.editable_fields(req, charge.parameters))
+    assert edited == {"customer_id": "43", "amount": 5.0}  # the empty sensitive fields keep their values
+    state["arg:password"] = {"value": {"type": "plain_text_input", "value": "new-pass"}}
+    assert modals.parse_edit(state, charge.parameters)["password"] == "new-pass"  # a new one can be typed
+
+
+# --------------------------------------------------------------------------- what you approve is what you saw
+
+BIG = 400_000
+
+
+def big_body() -> str:
+    # every kind of character that is escaped, marked or replaced, spread over the whole value
+    unit = "line & <b>`tick`</b> \u202e \u200b \u02cb \u27e6 \u00e9\n"
+    return (unit * (BIG // len(unit) + 1))[:BIG]
+
+
+def test_a_400000_character_argument_can_be_read_whole_across_the_pages() -> None:
+    args = {"customer_id": "42", "subject": "Hi", "body": big_body()}
+    req = make_req(tool_name="send_customer_email", tool_args=args)
+    title, full = modals.full_rendering(req)
+    assert title == "Full arguments"
+    pages = modals.full_pages(full)
+    assert len(pages) > 1 and sum(len(s) for p in pages for s in p) == len(full)
+    read = read_all_pages(req)
+    assert read == full  # every character of the escaped, masked JSON, once, in order
+    assert unrender(read) == json.dumps(args, indent=2, ensure_ascii=False)
+    first = modals.full_arguments(req, meta())
+    assert "Page 1 of" in first["blocks"][0]["elements"][1]["text"]
+    assert f"of {len(full):,}" in first["blocks"][0]["elements"][1]["text"]
+    assert list(nav_values(first)) == ["Next \u203a"] and first["title"]["text"].startswith("Full arguments 1/")
+    last = modals.full_arguments(req, meta(), page=99)  # clamped
+    assert list(nav_values(last)) == ["\u2039 Previous"] and f"Page {len(pages)} of" in json.dumps(last)
+    assert modals.full_arguments(req, meta(), page=-3)["blocks"] == first["blocks"]
+    # the card says it is cut and offers the full view; the edit modal does not offer the value
+    text, blocks = cards.requirement_card(make_run(), req)
+    assert cards.VIEW_ARGS in action_ids(ok(text, blocks))
+    view = modals.edit_modal(req, send_customer_email.parameters, meta())
+    assert not validate_view(view), validate_view(view)
+    View(**view).validate_json()
+    assert "arg:body" not in elements(view) and elements(view)["arg:subject"]["initial_value"] == "Hi"
+    assert "`body` is 400,000 characters, too long to edit here: it is kept exactly as is" in json.dumps(view)
+    assert all(len(e.get("initial_value", "")) <= 3000 for e in elements(view).values())
+    state = {
+        "arg:subject": {"value": {"type": "plain_text_input", "value": "Hello"}},
+        "arg:body": {"value": {"type": "plain_text_input", "value": "forged, never offered"}},
+    }
+    offered = modals.editable_fields(req, send_customer_email.parameters)
+    assert offered == ["customer_id", "subject"]
+    assert modals.parse_edit(state, send_customer_email.parameters, offered) == {"subject": "Hello"}
+
+
+def test_no_edit_button_when_nothing_can_be_edited() -> None:
+    @tool(requires_confirmation=True)
+    def publish(body: str) -> str:
+        """Publish a document."""
+        return "ok"
+
+    long = make_req(tool_name="publish", tool_args={"body": "x" * 3001})
+    options = notifier.card_options(long, publish)
+    assert options == {"editable": False, "declared": []}
+    assert cards.EDIT not in action_ids(cards.requirement_card(make_run(), long, **options)[1])
+    hidden = make_req(tool_name="publish", tool_args={"body": "pay \u202e evil"})  # an input would hide it
+    assert notifier.card_options(hidden, publish)["editable"] is False
+    assert "invisible or control characters" in json.dumps(modals.edit_modal(hidden, publish.parameters, meta()))
+    short = make_req(tool_name="publish", tool_args={"body": "x" * 3000})
+    assert notifier.card_options(short, publish)["editable"] is True
+    assert elements(modals.edit_modal(short, publish.parameters, meta()))["arg:body"]["initial_value"] == "x" * 3000
+
+
+def test_button_values_bind_a_click_to_the_arguments_shown() -> None:
+    assert cards.parse_action_value("req1|abc") == ("req1", "abc")
+    assert cards.parse_action_value("req1") == ("req1", None)
+    assert cards.parse_action_value("req1|") == ("req1", None)
+    assert cards.parse_action_value(None) == ("", None)
+    assert cards.parse_action_value(12) == ("12", None)
+    ident, seen = cards.parse_action_value("r" * 5000 + "|" + "h" * 5000)
+    assert len(ident) <= 64 and seen is None  # the separator was beyond what is read
+    ident, seen = cards.parse_action_value("r" * 100 + "|" + "h" * 100)
+    assert (len(ident), len(seen or "")) == (64, 64)
+    assert cards.parse_page_value("req1|3") == ("req1", 3)
+    for bad in ("req1|x", "req1|-4", "req1", "", "req1|0"):
+        assert cards.parse_page_value(bad)[1] == 1
+    assert cards.parse_page_value("req1|99999999999") == ("req1", 1_000_000)
+
+
+def test_metadata_carries_the_hash_the_modal_was_opened_on() -> None:
+    with_hash = modals.Metadata("req1", "C_OPS", "1.2", "a" * 64)
+    assert modals.Metadata.load(with_hash.dump()) == with_hash
+    assert modals.Metadata.load('{"r": "req1"}').args_hash is None  # an older modal
+    assert modals.Metadata.load('{"r": "req1", "h": 5}').args_hash is None
+
+
+def test_a_proposed_edit_is_what_the_card_shows_and_binds() -> None:
+    proposed = {"customer_id": "42", "amount": 90.0, "reason": "partial"}
+    req = make_req(approval_type="required", quorum=2, proposed_args=proposed, proposed_hash="p" * 64)
+    text, blocks = cards.requirement_card(make_run(), req, votes=1)
+    ok(text, blocks)
+    body = all_text(blocks)
+    assert "`90.0`" in body and "`120.0`" not in body and "amount=90.0" in text
+    assert cards.EDITED_BY_REVIEWER in body and "1 of 2 approvals for these arguments" in body
+    buttons = {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert cards.parse_action_value(buttons[cards.APPROVE]["value"]) == ("req1", "p" * 64)
+    assert "amount&quot;" not in read_all_pages(req) and '"amount": 90.0' in unrender(read_all_pages(req))
+    view = modals.edit_modal(req, process_refund.parameters, meta())
+    assert elements(view)["arg:amount"]["initial_value"] == "90.0"
+    assert cards.EDITED_BY_REVIEWER[:20] in json.dumps(view)

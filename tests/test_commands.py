@@ -6,11 +6,15 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import cards
 from bot.blockkit import validate_message
 from bot.commands import (
+    EXPORT_FORMATS,
     EXPORT_SYNTAX,
+    SUBCOMMANDS,
     ApprovalsHelp,
     Cancel,
     Export,
@@ -24,8 +28,10 @@ from bot.commands import (
     help_text,
     parse,
     parse_approvals,
+    refused_character,
 )
 from runner.registry import describe, load
+from storage.timeouts import MAX_PROMPT_CHARS
 
 IDS = ["customer-email", "finance", "infra"]
 
@@ -194,3 +200,86 @@ def test_approvals_help_fits_a_message() -> None:
     shown, blocks = cards.notice(text)
     assert shown == text and not validate_message(blocks, shown)
     assert "/approvals help" in help_text(IDS)
+
+
+# ----------------------------------------------------------------------------- what is refused
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "position"),
+    [
+        ("finance Refund\x00 $5", "U+0000", 15),
+        ("finance Refund \x1b[31m$5", "U+001B", 16),
+        ("finance\x0bRefund", "U+000B", 8),
+        ("finance Refund \x7f$5", "U+007F", 16),
+        ("finance Refund \x85$5", "U+0085", 16),
+        ("finance Refund \x9f$5", "U+009F", 16),
+        ("finance Refund \ud800$5", "U+D800", 16),
+        ("\x00", "U+0000", 1),
+        ("status 01ABC\x00", "U+0000", 13),
+        ("list\x00", "U+0000", 5),
+    ],
+)
+def test_control_characters_are_refused_by_name(text: str, code: str, position: int) -> None:
+    cmd = parse(text, IDS)
+    assert isinstance(cmd, Usage)
+    assert f"{code} (" in cmd.message and f"at character {position}" in cmd.message
+    assert "remove it" in cmd.message
+    assert chr(int(code.removeprefix("U+"), 16)) not in cmd.message  # named, never echoed
+
+
+def test_tabs_and_line_breaks_are_fine() -> None:
+    assert parse("finance Refund\t$5\r\nto customer 42", IDS) == Start("finance", "Refund\t$5\r\nto customer 42")
+    assert parse("finance\r\nRefund $5", IDS) == Start("finance", "Refund $5")
+    assert refused_character("naïve — résumé 🙂 \u00a0\u200b") is None
+
+
+def test_approvals_refuses_control_characters_too() -> None:
+    cmd = parse_approvals("export agent fin\x00ance")
+    assert isinstance(cmd, Usage) and "U+0000" in cmd.message
+
+
+def test_prompt_length_is_bounded() -> None:
+    at_limit = "p" * MAX_PROMPT_CHARS
+    assert parse(f"finance {at_limit}", IDS) == Start("finance", at_limit)
+    cmd = parse(f"finance {at_limit}q", IDS)
+    assert isinstance(cmd, Usage)
+    assert f"{MAX_PROMPT_CHARS + 1} characters" in cmd.message and f"the limit is {MAX_PROMPT_CHARS}" in cmd.message
+
+
+# Text a person could type, plus the characters that must be refused, plus the words the parser knows.
+_KNOWN = [*SUBCOMMANDS, *EXPORT_FORMATS, "export", "since", "until", "agent", "2026-11-01", "2026-02-30"]
+_WORDS = st.sampled_from([*IDS, *_KNOWN, " ", "\n", "\r\n", "\t", "\x00", "\x85", "\ud800"])
+_TEXT = st.one_of(
+    st.text(),
+    st.lists(st.one_of(_WORDS, st.text(max_size=8)), max_size=12).map(" ".join),
+    st.builds(lambda id_, prompt: f"{id_} {prompt}", st.sampled_from(IDS), st.text(min_size=1)),
+    st.builds(
+        lambda id_, n: f"{id_} " + "x" * n,
+        st.sampled_from(IDS),
+        st.integers(MAX_PROMPT_CHARS - 2, MAX_PROMPT_CHARS + 2),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_TEXT)
+def test_parse_never_raises_and_a_start_is_clean(text: str) -> None:
+    cmd = parse(text, IDS)
+    if isinstance(cmd, Start):
+        assert cmd.agent_id in IDS
+        assert 0 < len(cmd.prompt) <= MAX_PROMPT_CHARS
+        assert refused_character(cmd.prompt) is None
+        assert cmd.prompt == cmd.prompt.strip()
+    if refused_character(text) is not None:
+        assert isinstance(cmd, Usage)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_TEXT)
+def test_parse_approvals_never_raises(text: str) -> None:
+    cmd = parse_approvals(text)
+    if refused_character(text) is not None:
+        assert isinstance(cmd, Usage)
+    if isinstance(cmd, Export) and cmd.agent is not None:
+        assert refused_character(cmd.agent) is None

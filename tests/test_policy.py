@@ -312,7 +312,7 @@ def _set_state_arguments(db: Database, run_id: str, arguments: str) -> None:
 
 def _approve_and_continue(db: Database, agent: Agent, req: RequirementRecord, **kwargs: Any) -> Any:
     for voter in ("U_BOB", "U_CAROL"):
-        resolve(db, req.id, Actor(voter), Action.EDIT if kwargs else Action.APPROVE, **kwargs)
+        resolve(db, req.id, Actor(voter), Action.EDIT if kwargs else Action.APPROVE, lookup=agent.lookup, **kwargs)
     return agent.continue_run(run_id=req.run_id)
 
 
@@ -365,8 +365,8 @@ def test_altered_edited_arguments_break_the_binding(
     fake_openai.script(tool_call("wire", {"account": "DE89", "amount": 900}), reply("not done"))
     paused = agent.run("wire 900", user_id="U_ALICE")
     (req,) = db.requirements_for_run(paused.run_id)
-    resolve(db, req.id, Actor("U_BOB"), Action.EDIT, args={"amount": 800})
-    resolve(db, req.id, Actor("U_CAROL"), Action.EDIT, args={"amount": 800})
+    resolve(db, req.id, Actor("U_BOB"), Action.EDIT, args={"amount": 800}, lookup=agent.lookup)
+    resolve(db, req.id, Actor("U_CAROL"), Action.EDIT, args={"amount": 800}, lookup=agent.lookup)
     decided = db.get_requirement(req.id)
     assert decided.resolution["edited_args"] == {"account": "DE89", "amount": 800.0}
     resolution = dict(decided.resolution, edited_args={"account": "MALLORY", "amount": 800.0})

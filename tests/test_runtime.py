@@ -586,8 +586,9 @@ def test_edited_arguments(sqlite_db: Database, fake_openai: FakeOpenAI, stream: 
     assert stored.status is RequirementStatus.APPROVED
     assert stored.resolution["original_args"] == {"account": "acc-1", "amount": 500}
     assert stored.resolution["edited_args"] == {"account": "acc-1", "amount": 50.0}
-    approved = [e for e in sqlite_db.audit_events(run_id=done.run_id) if e.action == "requirement.approved"]
+    approved = [e for e in sqlite_db.audit_events(run_id=done.run_id) if e.action == "requirement.edited"]
     assert approved and approved[0].details["edited_args"] == {"account": "acc-1", "amount": 50.0}
+    assert approved[0].details["via"] == "sdk"
     if stream:
         started = [e for e in events if isinstance(e, ToolCallStarted)]
         assert [e.tool_args for e in started] == [{"account": "acc-1", "amount": 50.0}]

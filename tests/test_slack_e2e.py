@@ -362,7 +362,7 @@ def test_usage_list_help_status_cancel_and_approvals(bot: Bot) -> None:
     bot.ephemeral_for("U_BOB", "cannot find")
 
     bot.command("", user="U_BOB", command="/approvals")
-    mine = bot.ephemeral_for("U_BOB", "1 decisions waiting")
+    mine = bot.ephemeral_for("U_BOB", "1 decision waiting")
     assert "archives/C_OPS" in json.dumps(mine["blocks"])  # links to the card
     bot.command("", user="U_ALICE", command="/approvals")  # a required approval is not hers
     bot.ephemeral_for("U_ALICE", "Nothing is waiting for you")
