@@ -17,6 +17,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 from bot import mrkdwn
 from bot.blockkit import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
@@ -34,6 +35,7 @@ from bot.cards import (
 from bot.mrkdwn import code, escape, plain
 from storage.records import RequirementRecord
 from storage.redaction import is_sensitive_name, redact
+from storage.timeouts import MAX_REQUEST_BODY_BYTES
 
 REJECT_VIEW = "signoff_reject_view"
 EDIT_VIEW = "signoff_edit_view"
@@ -53,6 +55,11 @@ PAGE_CHUNK = MAX_SECTION_TEXT - 6
 """Characters of the rendering in one code section of the full-arguments modal (``` on each side)."""
 PAGE_SECTIONS = MAX_VIEW_BLOCKS - 3
 """Code sections on one page: the rest of the view is the header and the Previous / Next buttons."""
+PAGE_WIRE_BUDGET = MAX_REQUEST_BODY_BYTES // 2
+"""How large one page's code may be once Slack sends it back: a click on Previous / Next carries the
+whole view, JSON (non-ASCII as ``\\u`` escapes) in a form-encoded body, and the web process refuses a
+body over ``MAX_REQUEST_BODY_BYTES``. Plain text fills a page; text that expands (quotes, non-ASCII,
+emoji) makes pages shorter, so a click never outgrows the limit."""
 
 PREVIOUS_LABEL = "\u2039 Previous"
 NEXT_LABEL = "Next \u203a"
@@ -377,13 +384,29 @@ def full_rendering(req: RequirementRecord, declared: Declared = None) -> tuple[s
     return "Full arguments", mrkdwn.code_text(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
 
 
+def wire_size(text: str) -> int:
+    """How many bytes ``text`` takes in an interaction payload Slack sends (JSON, then form-encoded)."""
+    return len(quote_plus(json.dumps(text)))
+
+
 def full_pages(text: str) -> list[list[str]]:
-    """``text`` in code sections of at most ``PAGE_CHUNK`` characters, ``PAGE_SECTIONS`` to a page.
+    """``text`` in code sections of at most ``PAGE_CHUNK`` characters, at most ``PAGE_SECTIONS`` (and
+    ``PAGE_WIRE_BUDGET`` bytes on the wire) to a page.
 
     Joined, every page's sections are ``text`` exactly: every character once, in order.
     """
-    chunks = mrkdwn.split(text, PAGE_CHUNK) or ["(empty)"]
-    return [chunks[i : i + PAGE_SECTIONS] for i in range(0, len(chunks), PAGE_SECTIONS)]
+    pages: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for chunk in mrkdwn.split(text, PAGE_CHUNK) or ["(empty)"]:
+        cost = wire_size(chunk)
+        if current and (len(current) >= PAGE_SECTIONS or size + cost > PAGE_WIRE_BUDGET):
+            pages.append(current)
+            current, size = [], 0
+        current.append(chunk)
+        size += cost
+    pages.append(current)
+    return pages
 
 
 def full_arguments(req: RequirementRecord, meta: Metadata, declared: Declared = None, page: int = 1) -> dict[str, Any]:

@@ -78,7 +78,15 @@ def wire(account: str, amount: float, api_key: str = "") -> str:
     return f"Wired ${amount:.2f} to {account}."
 
 
-payments = Agent(id="payments", name="Payments", tools=[refund, wire], instructions="You move money.")
+@tool(requires_confirmation=True)
+@approval(type="required", when=lambda a: float(a.get("amount", 0)) > 100)
+def credit(customer_id: str, amount: float) -> str:
+    """Credit an account: the requester confirms; over $100 an approver must sign off too."""
+    RAN.append(("credit", {"customer_id": customer_id, "amount": amount}))
+    return f"Credited ${amount:.2f} to {customer_id}."
+
+
+payments = Agent(id="payments", name="Payments", tools=[refund, wire, credit], instructions="You move money.")
 REGISTRY = Registry(targets={"payments": payments}, module="tests.test_api")
 
 
@@ -590,3 +598,148 @@ def test_the_service_listeners_replace_the_slack_sync(env: Env) -> None:
     assert env.resolve(env.approval_id(req), status="approved", resolved_by="U_BOB").status_code == 200
     assert seen == [req.id]
     assert len(env.slack.calls_to("chat.update")) == before
+
+# ------------------------------------------------------------------ the approval boundary (attacks)
+
+
+def test_a_token_decides_only_as_its_own_principal(env: Env) -> None:
+    """Finding 3: one token posting two names used to satisfy a quorum of two."""
+    run_id, req = env.paused_run(tool_call("wire", {"account": "DE89", "amount": 900}))
+    approval_id = env.approval_id(req)
+    bob = env.token_for("U_BOB")
+    as_carol = env.client.post(
+        f"/api/approvals/{approval_id}/resolve",
+        json={"status": "approved", "resolved_by": "U_CAROL"},
+        headers={"Authorization": f"Bearer {bob}"},
+    )
+    assert as_carol.status_code == 403 and "acts as U_BOB" in as_carol.json()["detail"]
+    first = env.resolve(approval_id, as_user="U_BOB", status="approved")
+    again = env.resolve(approval_id, as_user="U_BOB", status="approved")
+    assert first.status_code == again.status_code == 202 and again.json()["votes"] == 1
+    assert env.db.get_requirement(req.id).is_pending and RAN == []
+    vote = next(e for e in env.db.audit_events(run_id=run_id) if e.action == "approval.vote")
+    bob_token = next(t for t in env.db.list_tokens() if t.principal_id == "U_BOB")
+    assert vote.actor_id == "U_BOB" and vote.details["token_id"] == bob_token.id and vote.details["via"] == "api"
+    done = env.resolve(approval_id, as_user="U_CAROL", status="approved")
+    assert done.status_code == 200 and done.json()["decided"] is True
+    decided = next(e for e in env.db.audit_events(run_id=run_id) if e.action == "requirement.approved")
+    assert decided.actor_id == "U_CAROL" and decided.details["token_id"] != bob_token.id
+
+
+def test_scopes_revocation_and_the_read_only_environment_token(env: Env) -> None:
+    _, req = env.paused_run(tool_call("refund", {"customer_id": "42", "amount": 500}))
+    approval_id = env.approval_id(req)
+    url = f"/api/approvals/{approval_id}/resolve"
+    legacy = env.client.post(url, json={"status": "approved"}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert legacy.status_code == 403 and "'decide' scope" in legacy.json()["detail"]
+    assert env.client.get("/api/approvals", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    export = env.client.get("/api/audit/export", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert export.status_code == 403
+    _, reader = env.db.create_token(name="dash", principal_kind="service", principal_id="dash", scopes=["read"])
+    nope = env.client.post(url, json={"status": "approved"}, headers={"Authorization": f"Bearer {reader}"})
+    assert nope.status_code == 403
+    bob = env.token_for("U_BOB")
+    token_id = next(t.id for t in env.db.list_tokens() if t.principal_id == "U_BOB")
+    env.db.revoke_token(token_id)
+    revoked = env.client.post(url, json={"status": "approved"}, headers={"Authorization": f"Bearer {bob}"})
+    assert revoked.status_code == 401
+    forged = bob[:-4] + "AAAA"
+    assert env.client.get("/api/approvals", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert env.db.get_requirement(req.id).is_pending
+    actions = [e.action for e in env.db.audit_events()]
+    assert "token.created" in actions and "token.revoked" in actions
+
+
+def test_an_edit_through_the_api_that_needs_an_approval_is_escalated(env: Env) -> None:
+    """Finding 1 through the API: the requester confirms a small refund but edits it to a large one."""
+    run_id, req = env.paused_run(tool_call("credit", {"customer_id": "42", "amount": 50}))
+    assert req.approval_type is None  # only the requester must confirm $50
+    # A plain confirmation has no approvals row: the API resolves approvals, so decide through the service.
+    from storage.records import Principal, Surface
+
+    outcome = env.deps.service.decide(
+        req.id, Principal("U_ALICE"), Action.EDIT, surface=Surface.API, args={"amount": 250000}
+    )
+    assert outcome.escalated and not outcome.decided
+    now = env.db.get_requirement(req.id)
+    assert now.is_pending and now.approval_type == "required"
+    assert now.proposed_args == {"customer_id": "42", "amount": 250000.0}
+    approval_id = env.approval_id(now)
+    own = env.resolve(approval_id, as_user="U_ALICE", status="approved")
+    assert own.status_code == 403 and "themselves" in own.json()["detail"]
+    detail = env.client.get(f"/api/runs/{run_id}").json()
+    assert detail["requirements"][0]["tool_args"]["amount"] == 250000.0
+    approved = env.resolve(approval_id, as_user="U_BOB", status="approved", args_hash=now.current_hash)
+    assert approved.status_code == 200, approved.text
+    env.openai.script(text("Refunded."))
+    env.work()
+    assert RAN == [("credit", {"customer_id": "42", "amount": 250000.0})]
+
+
+def test_a_decision_is_bound_to_the_arguments_read(env: Env) -> None:
+    """A vote counts only for the arguments it saw: an edit after GET makes the old hash stale (409)."""
+    _, req = env.paused_run(tool_call("wire", {"account": "DE89", "amount": 900}))
+    approval_id = env.approval_id(req)
+    seen = env.client.get(f"/api/runs/{req.run_id}").json()["requirements"][0]["args_hash"]
+    edit = env.resolve(approval_id, as_user="U_BOB", status="approved", args={"account": "MALLORY"})
+    assert edit.status_code == 202 and edit.json()["votes"] == 1
+    stale = env.resolve(approval_id, as_user="U_CAROL", status="approved", args_hash=seen)
+    assert stale.status_code == 409 and stale.json()["args_hash"] != seen
+    assert "changed" in stale.json()["detail"] and RAN == []
+    votes = env.client.get(f"/api/approvals/{approval_id}").json()["votes"]
+    assert [(v["voter"], v["counts"]) for v in votes] == [("U_BOB", True)]
+    assert env.db.get_requirement(req.id).is_pending
+
+
+def test_sensitive_values_from_an_edit_never_reach_the_log_the_api_or_exports(env: Env) -> None:
+    """Finding 4: an edited sensitive field was written in clear into the append-only log."""
+    run_id, req = env.paused_run(tool_call("wire", {"account": "DE89", "amount": 900, "api_key": "sk-model-1"}))
+    approval_id = env.approval_id(req)
+    env.resolve(approval_id, as_user="U_BOB", status="approved", args={"api_key": "sk-live-SECRET-EDIT"})
+    env.resolve(approval_id, as_user="U_CAROL", status="approved")
+    env.openai.script(text("Wired."))
+    env.work()
+    assert env.db.get_run(run_id).status is RunStatus.COMPLETED
+    for path in (f"/api/runs/{run_id}", f"/api/approvals/{approval_id}", "/api/approvals"):
+        body = env.client.get(path).text
+        assert "sk-live-SECRET-EDIT" not in body and "sk-model-1" not in body, path
+    for fmt in ("jsonl", "csv"):
+        exported = env.client.get("/api/audit/export", params={"format": fmt}).text
+        assert "sk-live-SECRET-EDIT" not in exported and "sk-model-1" not in exported
+    for event in env.db.audit_events():
+        assert "sk-live-SECRET-EDIT" not in json.dumps(event.to_dict())
+    told = [m["content"] for m in env.openai.last_messages() if m["role"] == "tool"]
+    assert told and all("sk-live-SECRET-EDIT" not in c for c in told), "the model is not told the secret"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"offset": 2**63},
+        {"offset": -1},
+        {"limit": 0},
+        {"limit": 10_000},
+        {"since": "9999-12-31T23:59:59-12:00"},
+        {"until": "0001-01-01T00:00:00+14:00"},
+        {"since": "not-a-date"},
+    ],
+)
+def test_query_values_out_of_range_are_422_not_500(env: Env, params: dict[str, Any]) -> None:
+    """Finding 8: offset >= 2**63 and dates near the limits with a zone used to answer 500."""
+    response = env.client.get("/api/approvals", params=params)
+    assert response.status_code == 422, response.text
+    if "since" in params or "until" in params:
+        assert env.client.get("/api/audit/export", params=params).status_code == 422
+
+
+def test_every_datetime_in_a_response_has_a_time_zone(env: Env) -> None:
+    _, req = env.paused_run(tool_call("wire", {"account": "DE89", "amount": 900}))
+    approval_id = env.approval_id(req)
+    env.resolve(approval_id, as_user="U_BOB", status="approved")
+    body = env.client.get(f"/api/approvals/{approval_id}").json()
+    stamps = [body["created_at"], body["expires_at"], *[v["created_at"] for v in body["votes"]]]
+    run = env.client.get(f"/api/runs/{req.run_id}").json()
+    stamps += [run["created_at"], run["updated_at"], *[r["created_at"] for r in run["requirements"]]]
+    for stamp in stamps:
+        if stamp is not None:
+            assert datetime.fromisoformat(stamp).tzinfo is not None, stamp

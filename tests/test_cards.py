@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.models.views import View
@@ -19,6 +20,7 @@ from runner.tools import tool
 from storage.errors import AlreadyDecided, InvalidDecision, NotAnApprover, NotFound, SelfApproval
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 from storage.redaction import MASK
+from storage.timeouts import MAX_REQUEST_BODY_BYTES
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HUGE = "x" * 50_000
@@ -844,3 +846,16 @@ def test_a_proposed_edit_is_what_the_card_shows_and_binds() -> None:
     view = modals.edit_modal(req, process_refund.parameters, meta())
     assert elements(view)["arg:amount"]["initial_value"] == "90.0"
     assert cards.EDITED_BY_REVIEWER[:20] in json.dumps(view)
+
+
+@pytest.mark.parametrize("unit", ['"', "\U0001f600", "\u4e2d", "&", "\u202e", "x"])
+def test_a_click_on_any_page_fits_in_a_request(unit: str) -> None:
+    """Slack sends the whole view back with a Previous / Next click: it must pass the body limit."""
+    req = make_req(tool_args={"body": unit * 100_000})
+    pages = modals.full_pages(modals.full_rendering(req)[1])
+    for page in range(1, len(pages) + 1):
+        view = modals.full_arguments(req, meta(), page=page)
+        assert not validate_view(view), validate_view(view)
+        body = urlencode({"payload": json.dumps({"type": "block_actions", "view": view})})
+        assert len(body) < MAX_REQUEST_BODY_BYTES
+    assert unrender(read_all_pages(req)) == json.dumps({"body": unit * 100_000}, indent=2, ensure_ascii=False)

@@ -235,6 +235,13 @@ class FakeSlack:
             if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts
         ]
 
+    def view(self, view_id: str) -> Json:
+        """A view as it is now (after ``views.update``): what Slack sends back with a click in it."""
+        with self._lock:
+            if view_id not in self.views:
+                raise AssertionError(f"no view {view_id}")
+            return copy.deepcopy(self.views[view_id])
+
     # -- behaviour switches --------------------------------------------------------------------
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
