@@ -25,6 +25,7 @@ from storage import schema as t
 from storage.codec import dumps, loads
 from storage.errors import (
     AlreadyDecided,
+    ApprovalPending,
     NotAnApprover,
     RequirementExpired,
     SelfApproval,
@@ -390,3 +391,43 @@ def test_unchanged_binding_runs_the_edited_arguments(
     _approve_and_continue(sqlite_db, agent, req, args={"amount": 800})
     assert ran == [{"account": "DE89", "amount": 800.0}]
     assert _refusals(sqlite_db, paused.run_id) == []
+
+
+def test_an_sdk_edit_that_needs_an_approval_stays_paused(sqlite_db: Database, fake_openai: FakeOpenAI) -> None:
+    """The script path decides through the same service: confirming a $50 refund edited to $250,000
+    sends it to the approvers; the run stays paused and the tool does not run."""
+    fake_openai.script(tool_call("process_refund", {"customer_id": "42", "amount": 50}), reply("refunded"))
+    paused = finance.run("Refund $50 to 42", user_id="U_ALICE")
+    (req,) = paused.active_requirements
+    assert req.approval_type is None
+    req.confirm(args={"amount": 250000})
+    after = finance.continue_run(paused)
+    assert after.is_paused, "an approver must now sign off"
+    (still,) = after.active_requirements
+    assert still.approval_type == "required" and still.record.proposed_args is not None
+    assert still.record.proposed_args["amount"] == 250000.0
+    assert not [e for e in sqlite_db.audit_events(run_id=paused.run_id) if e.action == "tool.executed"]
+    with pytest.raises(ApprovalPending):
+        still.confirm()
+        finance.continue_run(after)
+
+
+def test_a_worker_refuses_approved_arguments_that_need_an_approval_never_given(
+    sqlite_db: Database, fake_openai: FakeOpenAI
+) -> None:
+    """Defence in depth: a row forged to 'approved' with edited arguments over the threshold does
+    not run the tool (tool.refused approval_missing)."""
+    fake_openai.script(tool_call("process_refund", {"customer_id": "42", "amount": 50}), reply("not done"))
+    paused = finance.run("Refund $50 to 42", user_id="U_ALICE")
+    (req,) = paused.active_requirements
+    edited = {"customer_id": "42", "amount": 250000.0, "reason": ""}
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            update(t.requirements)
+            .where(t.requirements.c.id == req.id)
+            .values(status="approved", resolution=dumps({"edited_args": edited}), resolved_by="U_ALICE")
+        )
+    finance.continue_run(run_id=paused.run_id)
+    refused = [(e.outcome) for e in sqlite_db.audit_events(run_id=paused.run_id) if e.action == "tool.refused"]
+    assert refused == ["approval_missing"]
+    assert not [e for e in sqlite_db.audit_events(run_id=paused.run_id) if e.action == "tool.executed"]
