@@ -3,7 +3,7 @@
 FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack_app``), API
 calls to ``bot.api``; both call the same domain functions in ``runner``. Every request body is bounded
 (``bot.limits``: 413 past ``MAX_REQUEST_BODY_BYTES``, before anything parses it).
-``uvicorn bot.app:app`` builds the app from the environment on first access.
+``uvicorn --factory bot.app:create_app`` builds the app from the environment's settings.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from fastapi.responses import JSONResponse
 
 from bot.deps import Deps, build_deps
 from bot.limits import install_limits
-from bot.settings import get_settings
-from runner import runtime
+from bot.settings import load_settings
 from storage.timeouts import HEALTHCHECK_TIMEOUT_S
 
 
@@ -30,11 +29,12 @@ async def _probe(check: Any) -> str:
 
 
 def create_app(deps: Deps | None = None) -> FastAPI:
+    """The web app (``uvicorn --factory bot.app:create_app``): from the environment's settings,
+    or from the container a test or ``signoff dev`` built."""
     if deps is None:
-        settings = get_settings()
+        settings = load_settings()
         settings.require_slack()
         deps = build_deps(settings)
-    runtime.configure(deps.db)
     app = FastAPI(
         title="signoff", version="0.1.0", description="Human sign-off for AI agents: approvals, runs and the audit log."
     )
@@ -59,9 +59,3 @@ def create_app(deps: Deps | None = None) -> FastAPI:
     install_error_handler(app)
     mount_slack(app, deps)
     return app
-
-
-def __getattr__(name: str) -> Any:
-    if name == "app":
-        return create_app()
-    raise AttributeError(name)

@@ -11,44 +11,20 @@ stderr naming the first row that does not, or when the database or file cannot b
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO
 
 import typer
-from rich.console import Console
 
+from bot.console import err, friendly, out
 from bot.settings import load_settings
 from storage.database import Database
 from storage.errors import AuditChainBroken, SignoffError
 from storage.export import FORMATS, Verification, export_lines, verify_lines, verify_rows
 
 audit_app = typer.Typer(help="Export and verify the hash-chained audit log.", no_args_is_help=True)
-
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(func: F) -> F:
-    """signoff's own errors and I/O errors become one line on stderr and exit 1 (as in bot.cli;
-    not imported from there because bot.cli imports this module while it loads)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SignoffError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(1) from None
-        except OSError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 def parse_when(value: str | None, option: str) -> datetime | None:
     """ISO 8601 date or date-time; without a zone it is UTC."""
@@ -63,7 +39,8 @@ def parse_when(value: str | None, option: str) -> datetime | None:
 
 
 def _database() -> Database:
-    return Database(load_settings().database_url)
+    """The configured database as it is: never created here (an empty one would verify as OK)."""
+    return Database.open(load_settings().database_url, create=False)
 
 
 def audit_filters(since: datetime | None, until: datetime | None, agent: str | None,

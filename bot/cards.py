@@ -633,14 +633,13 @@ def approvals_message(
         return text, [_section(text)]
     limit = MAX_MESSAGE_BLOCKS - 2
     count = len(items) if total is None else total
-    blocks: Blocks = [_section(f"*{count} decision{'s' if count != 1 else ''} waiting for you*")]
+    if count > min(len(items), limit):
+        limit -= 1  # room for the "Showing" line
     shown = min(len(items), limit)
+    blocks: Blocks = [_section(f"*{count} decision{'s' if count != 1 else ''} waiting for you*")]
     if count > shown:
-        blocks.append(
-            _context(f"Showing {shown} of {count}: the soonest to expire first, then the newest.")
-        )
-        limit -= 1
-    for req, run, link in items[:limit]:
+        blocks.append(_context(f"Showing {shown} of {count}: the soonest to expire first, then the newest."))
+    for req, run, link in items[:shown]:
         what = code(call_text(req.tool_name, shown_args(req), 150), 400)
         tag = " :lock:" if req.approval_type == "required" else ""
         line = f"• {bold(run.target_name)}{tag}: {what}\n   {_KIND_TITLE[req.kind]} · run {code(run.id, 80)}"
@@ -648,8 +647,8 @@ def approvals_message(
         if link:
             section["accessory"] = _button("Open card", OPEN_LINK, req.id, url=link)
         blocks.append(section)
-    if count > min(len(items), limit):
-        blocks.append(_context(f"…and {count - min(len(items), limit)} more."))
+    if count > shown:
+        blocks.append(_context(f"…and {count - shown} more."))
     return f"{count} decision{'s' if count != 1 else ''} waiting for you", blocks
 
 

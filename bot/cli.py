@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 
 from bot.audit_cli import audit_app
+from bot.console import err, friendly
 from bot.settings import get_settings
 from storage.errors import SignoffError
 
@@ -23,43 +21,25 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 
-err = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow the terminal
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(func: F) -> F:
-    """Turn signoff's own errors (and unreachable services) into one line on stderr and exit 1."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SignoffError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-            raise typer.Exit(1) from None
-        except OSError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 @db_app.command("upgrade")
 @friendly
 def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
-    """Create or migrate the tables (the web app and the worker also do this at start)."""
+    """Create or migrate the tables. Several processes upgrading at once take turns (PostgreSQL:
+    an advisory lock); the web app and the worker only check, and say to run this."""
     from storage.database import Database
-    from storage.migrate import current
 
-    db = Database(get_settings().database_url, migrate=False)
-    db.upgrade(revision)
-    typer.echo(f"database at revision {current(db.engine)}")
+    db = Database(get_settings().database_url)
+    try:
+        at = db.upgrade(revision)
+    finally:
+        db.dispose()
+    typer.echo(f"database at revision {at}")
 
 
 def _database() -> Any:
     from storage.database import Database
 
-    return Database(get_settings().database_url)
+    return Database.open(get_settings().database_url)
 
 
 @token_app.command("create")
@@ -158,5 +138,5 @@ def main() -> None:
     try:
         app()
     except SignoffError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        err.print(f"[red]error:[/red] {exc.message}")
         sys.exit(1)

@@ -1,4 +1,10 @@
-"""What the web app, the worker and the CLI are built from; tests build their own."""
+"""The container: what the web app, the worker and the CLI are built from, once, from ``Settings``.
+
+``build_deps(settings)`` is the factory; everything else is derived from it on first use: the
+Slack notifier (when Slack is configured), the user-group directory, the runtime a worker's jobs
+run with, and the one decision service every surface of the process calls. Tests build their own
+with the same factory, giving it a database, a Redis or a registry of their own.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from redis import Redis
 from rq import Queue
@@ -13,11 +20,15 @@ from rq import Queue
 from bot.settings import Settings
 from runner import policy
 from runner.decisions import DecisionService, StartLimits
+from runner.jobs import make_queue
 from runner.listener import RunListener
-from runner.queue import make_queue
 from runner.registry import Registry, load
+from runner.runtime import Runtime
 from storage.codec import utcnow
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.notifier import SlackNotifier
 
 
 @dataclass
@@ -34,6 +45,26 @@ class Deps:
         return token is not None and bool(token.get_secret_value())
 
     @cached_property
+    def notifier(self) -> SlackNotifier | None:
+        """Posts and updates Slack messages for runs; None without a bot token."""
+        if not self.slack_configured():
+            return None
+        from bot.notifier import SlackNotifier
+
+        return SlackNotifier.from_settings(self.settings, self.db, self.registry)
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        """What runs driven in this process use: the database, Slack, the model server, approvers."""
+        listeners: list[RunListener] = [self.notifier] if self.notifier is not None else []
+        return Runtime(
+            self.db,
+            listeners,
+            model_defaults=self.settings.model_defaults(),
+            approvers=list(self.settings.signoff_approvers),
+        )
+
+    @cached_property
     def directory(self) -> policy.Directory:
         """User groups from Slack (cached) when Slack is configured; otherwise nobody is in one."""
         if self.slack_configured():
@@ -46,12 +77,11 @@ class Deps:
     @cached_property
     def listeners(self) -> list[RunListener]:
         """What a decision made in this process tells: Slack's cards, when Slack is configured."""
-        if not self.slack_configured():
+        if self.notifier is None:
             return []
         from bot.cards_sync import CardSync
-        from bot.notifier import SlackNotifier
 
-        return [CardSync(SlackNotifier.from_settings(self.settings, self.db, self.registry))]
+        return [CardSync(self.notifier)]
 
     @cached_property
     def service(self) -> DecisionService:
@@ -73,7 +103,7 @@ class Deps:
 def build_deps(
     settings: Settings, *, db: Database | None = None, redis: Redis | None = None, registry: Registry | None = None
 ) -> Deps:
-    database = db or Database(settings.database_url)
+    database = db or Database.open(settings.database_url)
     connection = redis or Redis.from_url(settings.redis_url)
     return Deps(
         settings=settings,

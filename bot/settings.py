@@ -1,6 +1,9 @@
-"""The one settings object, read from the environment once and checked at start-up.
+"""The processes' settings, read from the environment once and checked at start-up.
 
-Each process asks only for what it uses (``require_slack()`` in the web app, nothing Slack-ish
+``Settings`` extends the runtime's own ``runner.settings.RuntimeSettings`` (database, model,
+agents, approvers) with what the web app and the worker need (Redis, Slack, the API): one class
+hierarchy is the only reader of the environment. Each process asks only for what it uses
+(``require_slack()`` in the web app, nothing Slack-ish
 in ``signoff audit``), and a missing value is reported as the variable to set and an example.
 """
 
@@ -10,8 +13,9 @@ from functools import lru_cache
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
+from runner.settings import RuntimeSettings, split_list
 from storage.errors import ConfigError
 from storage.timeouts import MAX_QUEUED_RUNS_PER_AGENT, RUNS_PER_USER_PER_WINDOW
 
@@ -26,25 +30,11 @@ _HINTS = {
 }
 
 
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return value
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
-
-    database_url: str = "sqlite:///signoff.db"
+class Settings(RuntimeSettings):
     redis_url: str = "redis://localhost:6379/0"
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = SLACK_DEFAULT_API_URL
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    openai_model: str = "gpt-4o-mini"
-    signoff_agents: str = "runner.examples"
-    signoff_approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     signoff_approvals_channel: str | None = None
     signoff_api_token: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     signoff_queue: str = "signoff"
@@ -54,7 +44,7 @@ class Settings(BaseSettings):
     """How many runs of one agent may wait for a worker before new starts are refused."""
     port: int = 3000
 
-    _split_lists = field_validator("signoff_approvers", "signoff_api_token", mode="before")(_split)
+    _split_tokens = field_validator("signoff_api_token", mode="before")(split_list)
 
     @field_validator("slack_api_url")
     @classmethod

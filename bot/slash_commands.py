@@ -39,8 +39,7 @@ class SlashCommands(HandlerBase):
         user = str(command.get("user_id") or "")
         channel = command.get("channel_id")
         if isinstance(parsed, commands.Usage):
-            text = escape(parsed.message)  # it may quote what was typed
-            await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
+            await ack(response_type="ephemeral", text=parsed.message, blocks=cards.notice(parsed.message)[1])
             return
         if isinstance(parsed, commands.Help):
             text = commands.help_text(registry.ids())
@@ -129,8 +128,7 @@ class SlashCommands(HandlerBase):
     async def approvals_command(self, ack: Ack, command: dict[str, Any], respond: Any) -> None:
         parsed = commands.parse_approvals(command.get("text"))
         if isinstance(parsed, commands.Usage | commands.ApprovalsHelp):
-            # a usage message may quote what was typed; the help is ours
-            text = escape(parsed.message) if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
+            text = parsed.message if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
             await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
             return
         await ack()

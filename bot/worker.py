@@ -1,8 +1,11 @@
-"""``signoff worker``: an RQ worker on signoff's queue, with the Slack listener installed.
+"""``signoff worker``: an RQ worker on signoff's queue that hands each job its context.
 
-Jobs carry ids only (JSON serializer); the truth is in SQL. The worker also runs RQ's scheduler
-(delayed jobs) and, unless in burst mode, the recovery loop: it re-enqueues runs whose jobs were
-lost, expires overdue requirements and shows "Expired" on their Slack cards.
+Jobs carry ids only (JSON serializer); the truth is in SQL. The worker is built from the
+container (``bot.deps``): each job runs inside ``runner.jobs.job_context`` with the runtime
+(database, the Slack listener, the model server from the settings) and the registry of agents.
+It also runs RQ's scheduler (delayed jobs) and, unless in burst mode, the recovery loop: it
+re-enqueues runs whose jobs were lost, expires overdue requirements and shows "Expired" on their
+Slack cards.
 """
 
 from __future__ import annotations
@@ -12,21 +15,42 @@ import threading
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.executions import Execution
+from rq.job import Job
 from rq.serializers import JSONSerializer
+from rq.worker.base import BaseWorker
 
+from bot.deps import Deps, build_deps
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
-from runner import jobs, runtime
-from runner.listener import RunListener
-from runner.queue import make_queue
+from runner.jobs import JobContext, job_context
 from runner.recovery import RecoveryReport, recover
-from runner.registry import Registry, load
 from storage.database import Database
 from storage.errors import ConfigError
 from storage.timeouts import RECOVERY_INTERVAL_S
 
 log = logging.getLogger(__name__)
+
+
+class ContextWorker(Worker):
+    """RQ's forking worker; every job runs with the container's ``JobContext``."""
+
+    job_context: JobContext
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        with job_context(self.job_context):
+            return bool(super().perform_job(job, queue, execution))
+
+
+class ContextSimpleWorker(SimpleWorker):
+    """The same without forking (tests, and a single-process try-out)."""
+
+    job_context: JobContext
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        with job_context(self.job_context):
+            return bool(super().perform_job(job, queue, execution))
 
 
 def connect_redis(url: str) -> Redis:
@@ -42,11 +66,16 @@ def connect_redis(url: str) -> Redis:
     return connection
 
 
-def slack_notifier(settings: Settings, db: Database, registry: Registry) -> SlackNotifier | None:
-    if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
-        log.warning("SLACK_BOT_TOKEN is not set: runs will not be posted to Slack")
-        return None
-    return SlackNotifier.from_settings(settings, db, registry)
+def make_worker(deps: Deps, *, forking: bool = True) -> BaseWorker:
+    """A worker on the container's queue whose jobs run with the container's runtime and agents."""
+    context = JobContext(deps.runtime, deps.registry)
+    if forking:
+        forked = ContextWorker([deps.queue], connection=deps.redis, serializer=JSONSerializer)
+        forked.job_context = context
+        return forked
+    simple = ContextSimpleWorker([deps.queue], connection=deps.redis, serializer=JSONSerializer)
+    simple.job_context = context
+    return simple
 
 
 def recovery_pass(db: Database, queue: Queue, notifier: SlackNotifier | None) -> RecoveryReport:
@@ -65,25 +94,14 @@ def _recovery_loop(db: Database, queue: Queue, notifier: SlackNotifier | None, s
             log.exception("recovery pass failed")
 
 
-def build_worker(
-    settings: Settings, *, redis: Redis | None = None, db: Database | None = None
-) -> tuple[Worker, SlackNotifier | None]:
-    connection = redis or connect_redis(settings.redis_url)
-    database = db or Database(settings.database_url)
-    registry = load(settings.signoff_agents)
-    notifier = slack_notifier(settings, database, registry)
-    listeners: list[RunListener] = [notifier] if notifier else []
-    rt = runtime.configure(database, listeners)
-    jobs.configure(rt, registry)
-    queue = make_queue(connection, settings.signoff_queue)
-    return Worker([queue], connection=connection, serializer=JSONSerializer), notifier
-
-
 def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = True) -> bool:
-    worker, notifier = build_worker(settings)
+    deps = build_deps(settings, redis=connect_redis(settings.redis_url))
+    if deps.notifier is None:
+        log.warning("SLACK_BOT_TOKEN is not set: runs will not be posted to Slack")
+    worker = make_worker(deps)
     stop = threading.Event()
     if not burst:
-        args = (runtime.current().db, worker.queues[0], notifier, stop)
+        args = (deps.db, deps.queue, deps.notifier, stop)
         threading.Thread(target=_recovery_loop, args=args, name="signoff-recovery", daemon=True).start()
     try:
         return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO"))

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from runner.listener import RunListener
-from runner.loop import AgentLoop, Model, Scope, Steps, new_state
-from runner.runnable import RunAPI
+from runner.loop import AgentLoop, new_state
+from runner.protocols import Model, Scope, Steps
+from runner.run_api import RunAPI
 from runner.tools import Function, as_functions
 from storage.database import Database
 
@@ -78,7 +79,7 @@ class Agent(RunAPI):
     def initial_state(self, input: str, requester: str | None) -> dict[str, Any]:
         return new_state(self.instructions_text(), input, requester)
 
-    def steps(self, scope: Scope, state: dict[str, Any]) -> Steps:
+    def advance(self, scope: Scope, state: dict[str, Any]) -> Steps:
         return AgentLoop(self, scope, state).advance()
 
     def lookup(self, member: str | None, tool: str | None) -> Function | None:

@@ -56,8 +56,9 @@ def _policy(
     seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
     if seconds is not None and seconds <= 0:
         raise ToolConfigError("@approval(expires_in=...) must be positive")
+    kind: ApprovalType = "required" if type == "required" else "audit"
     return ApprovalPolicy(
-        type=type,  # type: ignore[arg-type]
+        type=kind,
         approvers=tuple(approvers or ()),
         quorum=quorum,
         when=when,

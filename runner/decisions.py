@@ -584,7 +584,7 @@ class DecisionService:
         """Enqueue ``continue_run`` for a paused run with nothing pending (once per round)."""
         if self.queue is None:
             return None
-        from runner.queue import continue_job_id, enqueue_continue
+        from runner.jobs import continue_job_id, enqueue_continue
 
         latest = self.db.get_run(run.id)
         if latest.status is not RunStatus.PAUSED or self.db.count_pending(latest.id):
@@ -674,7 +674,7 @@ class DecisionService:
     def enqueue_start(self, run: RunRecord) -> None:
         if self.queue is None:
             return
-        from runner.queue import enqueue_start
+        from runner.jobs import enqueue_start
 
         enqueue_start(self.queue, run.id)
 
@@ -708,7 +708,7 @@ class DecisionService:
             details={"via": str(Surface(surface))},
         )
         if self.queue is not None:
-            from runner.queue import enqueue_retry
+            from runner.jobs import enqueue_retry
 
             enqueue_retry(self.queue, run_id, run.version)
         return run

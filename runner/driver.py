@@ -9,31 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from runner.events import RunCompleted, RunContinued, RunError, RunEvent, RunPaused, RunStarted
 from runner.listener import dispatch
-from runner.loop import Cancelled, Completed, Paused, Scope, Steps
 from runner.output import RunOutput, build_output
+from runner.protocols import Cancelled, Completed, Paused, Runnable, Scope
 from runner.requirement import RunRequirement
 from runner.runtime import Runtime
-from runner.tools import Function
-from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy
+from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy, RunNotPaused
 from storage.records import Actor, Principal, RequirementStatus, RunRecord, RunStatus, Surface
 
 log = logging.getLogger(__name__)
-
-
-class Runnable(Protocol):
-    kind: str
-    id: str
-    name: str
-
-    def initial_state(self, input: str, requester: str | None) -> dict[str, Any]: ...
-
-    def steps(self, scope: Scope, state: dict[str, Any]) -> Steps: ...
-
-    def lookup(self, member: str | None, tool: str | None) -> Function | None: ...
 
 
 def output_of(target: Runnable, runtime: Runtime, run: RunRecord) -> RunOutput:
@@ -105,11 +92,13 @@ def resume(
         return
     try:
         run = db.acquire_run(run_id, from_statuses=[RunStatus.PAUSED])
-    except Exception:
+    except (RunBusy, RunNotPaused) as exc:
+        # Someone else moved the run (another worker continued it, or it finished): not an error.
         latest = db.get_run(run_id)
         if latest.is_finished:
             yield _final_event(target, runtime, latest)
             return
+        log.info("run %s was not continued here: %s", run_id, exc.message)
         raise RunBusy(run_id, str(latest.status)) from None
     dispatch(runtime.listeners, "on_resumed", run)
     yield RunContinued(run_id, agent_id=target.id)
@@ -155,7 +144,9 @@ def _apply_local(
     ]
     if blocked:
         raise ApprovalPending(blocked)
-    service = DecisionService(db, lookup=target.lookup, listeners=runtime.listeners)
+    service = DecisionService(
+        db, lookup=target.lookup, listeners=runtime.listeners, default_approvers=runtime.approvers
+    )
     principal = Principal(actor_id or run.requester or "sdk")
     for req in decided:
         if req.approval_type == "required":
@@ -206,10 +197,11 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
         agent_id=target.id,
         stream=stream,
         decisions={r.call_key: r for r in db.requirements_for_run(run.id)},
+        model_defaults=runtime.models(),
     )
     state = run.state
     try:
-        outcome = yield from target.steps(scope, state)
+        outcome = yield from target.advance(scope, state)
     except RunBusy:
         # Someone moved the run under us (a cancel): their word stands, nothing more to do.
         yield _final_event(target, runtime, db.get_run(run.id))

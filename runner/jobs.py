@@ -1,4 +1,10 @@
-"""The RQ jobs. They take ids, read the truth from SQL, and drive the run with the driver.
+"""RQ: putting run work on the queue, and the jobs a worker runs.
+
+Jobs carry ids only (JSON, never pickled objects): SQL holds the truth, Redis only carries work.
+A job id derived from the run (and its round) makes a duplicate enqueue (a double click, a
+retried event) a no-op. A job reads the run from SQL and drives it with ``runner.driver``, in the
+``JobContext`` its worker hands it (``bot.worker``: the runtime and the registry built from the
+settings); nothing is configured module-wide.
 
 A job may run twice (RQ is at-least-once): the run's lease and the tool-execution claims make the
 second run a no-op instead of a second refund.
@@ -7,47 +13,116 @@ second run a no-op instead of a second refund.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from redis import Redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from runner import driver
-from runner.registry import Registry, load
-from runner.runtime import Runtime, current
-from storage.errors import NotFound, RunBusy, RunNotPaused, SignoffError
+from runner.protocols import Runnable
+from runner.registry import Registry
+from runner.runtime import Runtime, using
+from storage.errors import ConfigError, NotFound, RunBusy, RunNotPaused, SignoffError
 from storage.records import Actor, RunStatus
+from storage.timeouts import JOB_RESULT_TTL_S, JOB_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
+DEFAULT_QUEUE = "signoff"
+
+
+# ------------------------------------------------------------------------------ enqueueing
+
+
+def make_queue(redis: Redis, name: str = DEFAULT_QUEUE) -> Queue:
+    return Queue(name, connection=redis, serializer=JSONSerializer)
+
+
+def _enqueue(queue: Queue, func: str, job_id: str, *args: object) -> Job | None:
+    """Enqueue once: a second enqueue of the same job id (double click, retried event) is dropped."""
+    try:
+        return queue.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            unique=True,
+            job_timeout=JOB_TIMEOUT_S,
+            result_ttl=JOB_RESULT_TTL_S,
+            failure_ttl=JOB_RESULT_TTL_S,
+        )
+    except DuplicateJobError:
+        return None
+
+
+def continue_job_id(run_id: str, round: int) -> str:
+    """One continue job per run and round."""
+    return f"continue-{run_id}-{round}"
+
+
+def enqueue_start(queue: Queue, run_id: str) -> Job | None:
+    return _enqueue(queue, "runner.jobs.start_run", f"start-{run_id}", run_id)
+
+
+def enqueue_continue(queue: Queue, run_id: str, round: int) -> Job | None:
+    return _enqueue(queue, "runner.jobs.continue_run", continue_job_id(run_id, round), run_id, round)
+
+
+def enqueue_retry(queue: Queue, run_id: str, attempt: int) -> Job | None:
+    return _enqueue(queue, "runner.jobs.retry_run", f"retry-{run_id}-{attempt}", run_id)
+
+
+def enqueue_recover(queue: Queue, run_id: str, version: int) -> Job | None:
+    """A continue for a run found stuck at ``version``: one job per stuck state, however many passes see it."""
+    return _enqueue(queue, "runner.jobs.continue_run", f"recover-{run_id}-{version}", run_id, -1)
+
+
+# ------------------------------------------------------------------------------ the jobs
+
 
 @dataclass
-class WorkerContext:
+class JobContext:
+    """What a job runs with: handed over by its worker for each job."""
+
     runtime: Runtime
     registry: Registry
-    pid: int
+    pid: int = field(default_factory=os.getpid)
 
 
-_context: WorkerContext | None = None
+_context: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar("signoff_job", default=None)
 
 
-def configure(runtime: Runtime, registry: Registry) -> None:
-    """Called once by the worker process before it starts taking jobs."""
-    global _context
-    _context = WorkerContext(runtime, registry, os.getpid())
-
-
-def _ctx() -> WorkerContext:
-    global _context
-    if _context is None:
-        _context = WorkerContext(current(), load(os.environ.get("SIGNOFF_AGENTS") or "runner.examples"), os.getpid())
-    if _context.pid != os.getpid():
+@contextlib.contextmanager
+def job_context(ctx: JobContext) -> Iterator[JobContext]:
+    """Run the jobs inside the block with ``ctx`` (the worker wraps each job in this)."""
+    if ctx.pid != os.getpid():
         # A forked work horse must not share the parent's pooled database connections.
-        _context.runtime.db.after_fork()
-        _context.pid = os.getpid()
-    return _context
+        ctx.runtime.db.after_fork()
+        ctx.pid = os.getpid()
+    token = _context.set(ctx)
+    try:
+        with using(ctx.runtime):
+            yield ctx
+    finally:
+        _context.reset(token)
 
 
-def _target(ctx: WorkerContext, run_id: str) -> object:
+def _ctx() -> JobContext:
+    ctx = _context.get()
+    if ctx is None:
+        raise ConfigError(
+            "SIGNOFF_AGENTS", "signoff jobs run in `signoff worker`, which gives them the runtime and the agents"
+        )
+    return ctx
+
+
+def _target(ctx: JobContext, run_id: str) -> Runnable:
     run = ctx.runtime.db.get_run(run_id)
     target = ctx.registry.get(run.target_id)
     if target is None:
@@ -55,8 +130,9 @@ def _target(ctx: WorkerContext, run_id: str) -> object:
     return target
 
 
-def _fail_unknown_target(ctx: WorkerContext, run_id: str, exc: SignoffError) -> str:
+def _fail_unknown_target(ctx: JobContext, run_id: str, exc: SignoffError) -> str:
     run = ctx.runtime.db.get_run(run_id)
+    log.warning("run %s cannot run: %s", run_id, exc.message)
     with contextlib.suppress(RunBusy):
         ctx.runtime.db.save_run(
             run_id,
@@ -79,7 +155,7 @@ def start_run(run_id: str) -> str:
     except SignoffError as exc:
         return _fail_unknown_target(ctx, run_id, exc)
     try:
-        output = driver.collect(driver.begin(target, ctx.runtime, run_id))  # type: ignore[arg-type]
+        output = driver.collect(driver.begin(target, ctx.runtime, run_id))
     except RunBusy as exc:
         log.info("start_run: run %s already taken (%s)", run_id, exc.status)
         return "skipped"
@@ -91,11 +167,12 @@ def continue_run(run_id: str, round: int) -> str:
     try:
         target = _target(ctx, run_id)
     except NotFound:
+        log.warning("continue_run: run %s does not exist", run_id)
         return "missing"
     except SignoffError as exc:
         return _fail_unknown_target(ctx, run_id, exc)
     try:
-        output = driver.collect(driver.resume(target, ctx.runtime, run_id))  # type: ignore[arg-type]
+        output = driver.collect(driver.resume(target, ctx.runtime, run_id))
     except (RunBusy, RunNotPaused) as exc:
         log.info("continue_run: run %s round %s skipped: %s", run_id, round, exc)
         return "skipped"
@@ -106,10 +183,12 @@ def retry_run(run_id: str) -> str:
     ctx = _ctx()
     try:
         target = _target(ctx, run_id)
-    except SignoffError:
+    except SignoffError as exc:
+        log.warning("retry_run: run %s cannot be retried: %s", run_id, exc.message)
         return "missing"
     try:
-        output = driver.collect(driver.retry(target, ctx.runtime, run_id))  # type: ignore[arg-type]
-    except (RunBusy, RunNotPaused):
+        output = driver.collect(driver.retry(target, ctx.runtime, run_id))
+    except (RunBusy, RunNotPaused) as exc:
+        log.info("retry_run: run %s skipped: %s", run_id, exc)
         return "skipped"
     return str(output.status)

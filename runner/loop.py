@@ -13,15 +13,14 @@ are all keyed by it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Generator
+from typing import Any
 
 from runner.events import RunContent, RunEvent, ToolCallCompleted, ToolCallStarted
-from runner.models import ModelResponse, ToolCall
+from runner.models import ModelResponse, OpenAIChat, ToolCall
+from runner.protocols import Completed, LoopAgent, Outcome, Paused, Scope, Steps
 from runner.tools import Function, render_result
 from storage.codec import digest
-from storage.database import Database
 from storage.errors import InvalidDecision, ModelError
 from storage.records import (
     Actor,
@@ -34,61 +33,10 @@ from storage.records import (
 from storage.redaction import redact
 from storage.timeouts import MAX_MODEL_TURNS
 
-if TYPE_CHECKING:
-    from runner.agent import Agent
-
 log = logging.getLogger(__name__)
 
 STATE_FORMAT = 1
 """Version of the saved state's shape; ``upgrade_state`` brings older runs forward."""
-
-
-class Model(Protocol):
-    id: str
-
-    def response(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelResponse: ...
-
-    def response_stream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> Iterator[str | ModelResponse]: ...
-
-
-@dataclass
-class Paused:
-    new: list[NewRequirement] = field(default_factory=list)
-
-
-@dataclass
-class Completed:
-    content: str | None
-
-
-@dataclass
-class Cancelled(Completed):
-    """The run ends ``cancelled`` (a workflow checkpoint turned down with on_reject="cancel")."""
-
-    by: Actor | None = None
-
-
-Outcome = Paused | Completed
-Steps = Generator[RunEvent, None, Outcome]
-
-
-@dataclass
-class Scope:
-    """One advance of one run: its lease (version), requester, and its requirements by call_key."""
-
-    db: Database
-    run_id: str
-    version: int
-    requester: str | None
-    agent_id: str
-    stream: bool = False
-    decisions: dict[str, RequirementRecord] = field(default_factory=dict)
-
-    def checkpoint(self, root_state: dict[str, Any]) -> None:
-        run = self.db.save_run(self.run_id, expected_version=self.version, state=root_state)
-        self.version = run.version
 
 
 def upgrade_state(state: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +77,7 @@ class AgentLoop:
 
     def __init__(
         self,
-        agent: Agent,
+        agent: LoopAgent,
         scope: Scope,
         state: dict[str, Any],
         *,
@@ -180,6 +128,8 @@ class AgentLoop:
 
     def _model_turn(self) -> Generator[RunEvent, None, ModelResponse]:
         model = self.agent.get_model()
+        if isinstance(model, OpenAIChat):
+            model.use_defaults(self.scope.model_defaults)
         tools = [f.to_openai() for f in self.agent.functions()]
         if not self.scope.stream:
             return model.response(self.state["messages"], tools)
@@ -218,9 +168,8 @@ class AgentLoop:
             except InvalidDecision as exc:
                 self.state["results"][key] = f"Error: invalid arguments for {fn.name}: {exc.message}. Fix and retry."
                 continue
-            member_agent = getattr(fn, "member", None)
-            if member_agent is not None:
-                sub = yield from self._delegate(member_agent, key, args)
+            if fn.member is not None:
+                sub = yield from self._delegate(fn.member, key, args)
                 if isinstance(sub, Paused):
                     new.extend(sub.new)
                     waiting = True
@@ -424,7 +373,7 @@ class AgentLoop:
 
     # ----------------------------------------------------------------- teams
 
-    def _delegate(self, member: Agent, key: str, args: dict[str, Any]) -> Generator[RunEvent, None, Outcome]:
+    def _delegate(self, member: LoopAgent, key: str, args: dict[str, Any]) -> Generator[RunEvent, None, Outcome]:
         """Run (or resume) a team member inside this run; its pause is the team's pause."""
         members = self.state["members"]
         if key not in members:

@@ -9,7 +9,6 @@ the runner can act on and a message a person can read, so callers never import `
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,13 +19,12 @@ from urllib.parse import urlsplit
 import openai
 from openai import OpenAI
 
+from runner.settings import DEFAULT_MODEL_ID, ModelDefaults, RuntimeSettings
 from storage.errors import ConfigError, ModelError
 from storage.timeouts import MODEL_MAX_RETRIES, MODEL_REQUEST_TIMEOUT_S
 
 __all__ = ["DEFAULT_MODEL_ID", "ModelResponse", "OpenAIChat", "ToolCall"]
 
-DEFAULT_MODEL_ID = "gpt-4o-mini"
-"""Used when neither ``id=`` nor ``OPENAI_MODEL`` names a model: cheap and supports tools."""
 
 _PLACEHOLDER_API_KEY = "not-needed"
 """Sent to custom servers when no key is configured; local OpenAI-compatible servers ignore it,
@@ -107,9 +105,10 @@ class OpenAIChat:
     """A chat model behind the OpenAI chat-completions API.
 
     Construction does no I/O and reads no environment, so ``OpenAIChat(id="gpt-4o")`` can sit at
-    module level in an agent definition; ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` are read when
-    the first request needs the client. The client is created once, under a lock, and shared by
-    all threads (the SDK's HTTP client is thread-safe).
+    module level in an agent definition. What it was not given (model id, server, key) comes from
+    the runtime's settings (``OPENAI_MODEL``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, read by
+    ``runner.settings``), handed over with :meth:`use_defaults` before each turn. The client is
+    created once, under a lock, and shared by all threads (the SDK's HTTP client is thread-safe).
     """
 
     def __init__(
@@ -131,18 +130,24 @@ class OpenAIChat:
         self._resolved_base_url: str | None = None
         self._resolved_api_key: str | None = None
         self._configured_with: tuple[str | None, str | None] = (None, None)
+        self._defaults: ModelDefaults | None = None
         self._lock = threading.Lock()
 
     # ---- configuration ---------------------------------------------------------------------
 
+    def use_defaults(self, defaults: ModelDefaults) -> None:
+        """What to use for the values not given at construction (the runtime's settings)."""
+        self._defaults = defaults
+
+    @property
+    def defaults(self) -> ModelDefaults:
+        """The runtime's, else (a model used on its own) the settings read now."""
+        return self._defaults if self._defaults is not None else RuntimeSettings().model_defaults()
+
     @property
     def id(self) -> str:
-        """The model id: the one given, else ``OPENAI_MODEL``, else :data:`DEFAULT_MODEL_ID`.
-
-        Read on access rather than at construction so a module-level instance still follows
-        environment loaded later (dotenv, test monkeypatching).
-        """
-        return self._id or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL_ID
+        """The model id: the one given, else the settings' ``OPENAI_MODEL``, else :data:`DEFAULT_MODEL_ID`."""
+        return self._id or self.defaults.model_id or DEFAULT_MODEL_ID
 
     @id.setter
     def id(self, value: str) -> None:
@@ -154,14 +159,15 @@ class OpenAIChat:
         return f"OpenAIChat(id={self.id!r}, base_url={base!r})"
 
     def _client_or_create(self) -> OpenAI:
-        """The shared SDK client, built from arguments, then environment.
+        """The shared SDK client, built from arguments, then the runtime's settings.
 
-        The configuration is resolved on every call (two dict lookups) and the client rebuilt
-        when it changed, so a module-level agent follows its environment instead of keeping the
-        first server it ever saw.
+        The configuration is resolved on every call and the client rebuilt when it changed, so a
+        module-level agent follows the runtime that drives it instead of keeping the first
+        server it ever saw.
         """
-        base_url = self._base_url or os.environ.get("OPENAI_BASE_URL") or None
-        api_key = self._api_key or os.environ.get("OPENAI_API_KEY") or None
+        defaults = self.defaults
+        base_url = self._base_url or defaults.base_url or None
+        api_key = self._api_key or defaults.api_key or None
         client = self._client
         if client is not None and (base_url, api_key) == self._configured_with:
             return client
@@ -177,10 +183,7 @@ class OpenAIChat:
             if self._client is None or (base_url, api_key) != self._configured_with:
                 self._resolved_base_url = base_url
                 self._resolved_api_key = api_key
-                self._configured_with = (
-                    self._base_url or os.environ.get("OPENAI_BASE_URL") or None,
-                    self._api_key or os.environ.get("OPENAI_API_KEY") or None,
-                )
+                self._configured_with = (base_url, self._api_key or defaults.api_key or None)
                 self._client = OpenAI(
                     api_key=api_key,
                     base_url=base_url,

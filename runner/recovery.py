@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from rq import Queue
 
-from runner.queue import enqueue_recover, enqueue_start
+from runner.jobs import enqueue_recover, enqueue_start
 from storage.database import Database
 from storage.records import RunStatus
 from storage.timeouts import QUEUED_GRACE_S, STALE_RUN_AFTER_S

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
+from runner.protocols import Runnable
 from storage.errors import ConfigError
 
 DEFAULT_MODULE = "runner.examples"
@@ -14,21 +14,21 @@ DEFAULT_MODULE = "runner.examples"
 
 @dataclass
 class Registry:
-    targets: dict[str, Any] = field(default_factory=dict)
+    targets: dict[str, Runnable] = field(default_factory=dict)
     module: str = DEFAULT_MODULE
 
-    def get(self, target_id: str) -> Any | None:
+    def get(self, target_id: str) -> Runnable | None:
         return self.targets.get(target_id)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Runnable]:
         return iter(self.targets.values())
 
     def ids(self) -> list[str]:
         return list(self.targets)
 
 
-def describe(target: Any) -> str:
-    text = getattr(target, "description", None) or ""
+def describe(target: Runnable) -> str:
+    text = target.description or ""
     first = str(text).strip().splitlines()[0] if str(text).strip() else ""
     return first or f"{target.kind} {target.name}"
 

@@ -1,8 +1,8 @@
 """``Team``: a leader agent that hands work to member agents through tool calls.
 
 The leader is an ordinary agent loop whose tools are its own tools plus one delegate tool per
-member (``transfer_task_to_<member>``, with a ``task`` string). A delegate tool carries the
-member on its ``.member`` attribute; the agent loop runs that member as a nested loop inside the
+member (``transfer_task_to_<member>``, with a ``task`` string). A delegate tool's ``Function``
+names its member (``Function.member``); the agent loop runs that member as a nested loop inside the
 same run (its state saved in the team's state, its call keys prefixed by the delegate call's
 key). So a member that hits a human requirement pauses the whole team run, every requirement
 carries the member's name, and ``continue_run`` resumes the member first and then the leader,
@@ -20,13 +20,13 @@ from typing import Any
 
 from runner.agent import Agent, slug
 from runner.listener import RunListener
-from runner.loop import Model
+from runner.protocols import Model
 from runner.tools import Function, as_functions
 from storage.database import Database
 from storage.errors import ToolConfigError
 
-Member = Any
-"""An ``Agent`` or a ``Team`` (anything the agent loop can run)."""
+Member = Agent
+"""A team member: an ``Agent``, or a ``Team`` (which is an Agent whose tools delegate)."""
 
 
 def delegate_tool_name(member: Member) -> str:
@@ -37,8 +37,8 @@ def delegate_tool_name(member: Member) -> str:
 
 def delegate_function(member: Member) -> Function:
     """The leader's tool for one member; the loop sees ``.member`` and runs the member nested."""
-    about = getattr(member, "description", None) or member.name
-    fn = Function(
+    about = member.description or member.name
+    return Function(
         None,
         name=delegate_tool_name(member),
         description=(f"Hand a task to team member {member.name!r} ({about}). The member works "
@@ -53,12 +53,11 @@ def delegate_function(member: Member) -> Function:
             "required": ["task"],
             "additionalProperties": False,
         },
+        member=member,
     )
-    fn.member = member  # type: ignore[attr-defined]
-    return fn
 
 
-def find_function(owner: Any, member: str | None, tool: str | None) -> Function | None:
+def find_function(owner: Agent, member: str | None, tool: str | None) -> Function | None:
     """Find ``tool`` of the agent called ``member`` anywhere under ``owner`` (teams nest).
 
     ``member`` None means the owner itself (a team leader's own tool). Delegate tools are not
@@ -68,11 +67,11 @@ def find_function(owner: Any, member: str | None, tool: str | None) -> Function 
         return None
     if member is None or member == owner.name:
         fn: Function | None = owner.function(tool)
-        if fn is not None and getattr(fn, "member", None) is None:
+        if fn is not None and fn.member is None:
             return fn
     if member is None:
         return None
-    for sub in getattr(owner, "members", []):
+    for sub in owner.members if isinstance(owner, Team) else []:
         found = find_function(sub, member, tool)
         if found is not None:
             return found
@@ -134,7 +133,7 @@ class Team(Agent):
         text = own if isinstance(own, str) else "\n".join(own) if own else ""
         roster = "\n".join(
             f"- {m.name}: use {delegate_tool_name(m)}"
-            + (f" ({m.description})" if getattr(m, "description", None) else "")
+            + (f" ({m.description})" if m.description else "")
             for m in self.members
         )
         lead = (f"You lead the team {self.name!r}. Delegate work to its members with their "

@@ -12,12 +12,15 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from runner.approval import POLICY_ATTR, ApprovalPolicy
 from storage.errors import InvalidDecision, ToolConfigError
+
+if TYPE_CHECKING:
+    from runner.protocols import LoopAgent
 
 Confirmation = bool | Callable[[dict[str, Any]], bool]
 
@@ -110,6 +113,7 @@ class Function:
         stop_after_tool_call: bool = False,
         sensitive_fields: Sequence[str] | None = None,
         approval: ApprovalPolicy | None = None,
+        member: LoopAgent | None = None,
     ) -> None:
         if entrypoint is None and parameters is None:
             raise ToolConfigError("a tool needs a function or a parameters schema")
@@ -138,6 +142,8 @@ class Function:
         self.external_execution = external_execution
         self.stop_after_tool_call = stop_after_tool_call
         self.sensitive_fields = list(sensitive_fields or [])
+        self.member = member
+        """For a team leader's delegate tool: the member the call hands work to (run nested)."""
         self.approval: ApprovalPolicy | None = None
         policy = approval or (getattr(entrypoint, POLICY_ATTR, None) if entrypoint else None)
         self._check_flags()
@@ -277,15 +283,7 @@ class Function:
         """Run the tool and render its result as text for the model."""
         if self.entrypoint is None:
             raise ToolConfigError(f"{self.name} has no local implementation")
-        result = self.entrypoint(**args)
-        if inspect.isawaitable(result):
-            import asyncio
-
-            async def _await(value: Any) -> Any:
-                return await value
-
-            result = asyncio.run(_await(result))
-        return render_result(result)
+        return render_result(resolve_awaitable(self.entrypoint(**args)))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """A decorated tool can still be called directly, as the plain function."""
@@ -302,6 +300,18 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<tool {self.name}>"
+
+
+def resolve_awaitable(value: Any) -> Any:
+    """An async tool or step returns a coroutine: run it to its result (the loop is synchronous)."""
+    if not inspect.isawaitable(value):
+        return value
+    import asyncio
+
+    async def _await(awaitable: Any) -> Any:
+        return await awaitable
+
+    return asyncio.run(_await(value))
 
 
 def render_result(result: Any) -> str:

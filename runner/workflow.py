@@ -15,20 +15,20 @@ kinds (``step_confirmation``, ``step_user_input``) with the step's name as ``too
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from runner.agent import slug
+from runner.agent import Agent, slug
 from runner.events import RunEvent, ToolCallCompleted, ToolCallStarted
 from runner.listener import RunListener
-from runner.loop import AgentLoop, Cancelled, Completed, Outcome, Paused, Scope, Steps, new_state
+from runner.loop import AgentLoop, new_state
 from runner.output import RunOutput
-from runner.runnable import RunAPI
+from runner.protocols import Cancelled, Completed, Outcome, Paused, Scope, Steps
+from runner.run_api import RunAPI
 from runner.team import find_function
-from runner.tools import Function, UserInputField, render_result
+from runner.tools import Function, UserInputField, render_result, resolve_awaitable
 from storage.codec import digest
 from storage.database import Database
 from storage.errors import ModelError, ToolConfigError
@@ -71,8 +71,8 @@ class Step:
     """
 
     name: str
-    agent: Any = None
-    team: Any = None
+    agent: Agent | None = None
+    team: Agent | None = None
     executor: Executor | None = None
     description: str | None = None
     requires_confirmation: bool = False
@@ -105,7 +105,7 @@ class Step:
             raise ToolConfigError(f"step {self.name!r}: user_input_schema names a field twice")
 
     @property
-    def target(self) -> Any:
+    def target(self) -> Agent | None:
         """The agent or team that runs this step (None for an executor)."""
         return self.agent if self.agent is not None else self.team
 
@@ -130,9 +130,9 @@ def _as_step(item: Any) -> Step:
     """Agents, teams and plain functions may be listed directly, as in the seed's API."""
     if isinstance(item, Step):
         return item
-    if hasattr(item, "steps") and hasattr(item, "kind") and item.kind == "workflow":
+    if isinstance(item, Workflow):
         raise ToolConfigError("a workflow cannot be a step of another workflow")
-    if hasattr(item, "kind") and item.kind in ("agent", "team"):
+    if isinstance(item, Agent):
         return Step(name=item.name, agent=item) if item.kind == "agent" else Step(name=item.name, team=item)
     if callable(item):
         return Step(name=getattr(item, "__name__", "step"), executor=item)
@@ -160,10 +160,10 @@ class Workflow(RunAPI):
     ) -> None:
         self.id = id or (slug(name) if name else "workflow")
         self.name = name or self.id
-        self.steps_list: list[Step] = [_as_step(s) for s in (steps or [])]
-        if not self.steps_list:
+        self.steps: list[Step] = [_as_step(s) for s in (steps or [])]
+        if not self.steps:
             raise ToolConfigError(f"workflow {self.name!r} has no steps")
-        names = [s.name for s in self.steps_list]
+        names = [s.name for s in self.steps]
         clashes = sorted({n for n in names if names.count(n) > 1})
         if clashes:
             raise ToolConfigError(f"workflow {self.name!r}: two steps are named {clashes[0]!r}; "
@@ -178,15 +178,15 @@ class Workflow(RunAPI):
         return {"v": WORKFLOW_STATE_FORMAT, "input": input, "index": 0, "current": input,
                 "steps": {}, "history": []}
 
-    def steps(self, scope: Scope, state: dict[str, Any]) -> Steps:
-        """The driver's hook (the step list itself is ``steps_list``)."""
+    def advance(self, scope: Scope, state: dict[str, Any]) -> Steps:
+        """The driver's hook: run steps from the saved index until a pause or the end."""
         return self._advance(scope, state)
 
     def lookup(self, member: str | None, tool: str | None) -> Function | None:
         """A step agent's (or its team members') tool; step checkpoints have no Function."""
         if member is None:
             return None
-        for step in self.steps_list:
+        for step in self.steps:
             if step.target is not None:
                 found = find_function(step.target, member, tool)
                 if found is not None:
@@ -194,7 +194,7 @@ class Workflow(RunAPI):
         return None
 
     def step(self, name: str) -> Step | None:
-        return next((s for s in self.steps_list if s.name == name), None)
+        return next((s for s in self.steps if s.name == name), None)
 
     # ------------------------------------------------------------------ running
 
@@ -203,9 +203,9 @@ class Workflow(RunAPI):
         if version > WORKFLOW_STATE_FORMAT:
             raise ModelError("bad_state", f"workflow state format {version} is newer than this "
                              f"release ({WORKFLOW_STATE_FORMAT})")
-        while state["index"] < len(self.steps_list):
+        while state["index"] < len(self.steps):
             index = state["index"]
-            step = self.steps_list[index]
+            step = self.steps[index]
             step_state: dict[str, Any] = state["steps"].setdefault(str(index), {"name": step.name})
 
             if step.requires_confirmation and not step_state.get("confirmed"):
@@ -311,6 +311,7 @@ class Workflow(RunAPI):
         if step.executor is not None:
             return (yield from self._run_executor(scope, index, step, step_state, text))
         target = step.target
+        assert target is not None  # a step without an executor has an agent or a team
         if "agent" not in step_state:
             step_state["agent"] = new_state(target.instructions_text(), text, scope.requester)
         loop = AgentLoop(target, scope, step_state["agent"], root_state=state,
@@ -337,14 +338,7 @@ class Workflow(RunAPI):
                              "Check its effect by hand.")
         yield ToolCallStarted(scope.run_id, tool_name=step.name, tool_args={"input": text})
         try:
-            result = step.executor(text)
-            if inspect.isawaitable(result):
-                import asyncio
-
-                async def _await(value: Any) -> Any:
-                    return await value
-
-                result = asyncio.run(_await(result))
+            result = resolve_awaitable(step.executor(text))
             output = render_result(result) if result is not None else ""
             status = "succeeded"
         except Exception as exc:
@@ -373,7 +367,7 @@ class Workflow(RunAPI):
         return f"{content}\n\n{notes}" if content else notes
 
     def __repr__(self) -> str:
-        return f"<Workflow {self.id} steps={[s.name for s in self.steps_list]}>"
+        return f"<Workflow {self.id} steps={[s.name for s in self.steps]}>"
 
 
 __all__ = ["OnReject", "Step", "Workflow", "WorkflowRunOutput"]

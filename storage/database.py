@@ -8,8 +8,10 @@ on PostgreSQL audit appends take a transaction-scoped advisory lock so the chain
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -19,9 +21,11 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.approvals import ApprovalStore
 from storage.codec import utcnow
+from storage.errors import ConfigError, SchemaBehind
 from storage.executions import ExecutionStore
 from storage.runs import RunStore
 from storage.slack_surface import SlackStore
@@ -31,8 +35,13 @@ from storage.tokens import TokenStore
 
 __all__ = ["DEFAULT_URL", "Clock", "Database", "new_id"]
 
+log = logging.getLogger(__name__)
+
 DEFAULT_URL = "sqlite:///signoff.db"
 """The embedded default: a SQLite file in the working directory."""
+
+MIGRATION_LOCK_KEY = 0x5169_0FE
+"""PostgreSQL advisory lock id held while migrating, so concurrent upgrades take turns."""
 
 
 def _normalise_url(url: str) -> str:
@@ -75,26 +84,91 @@ class Database(RunStore, ApprovalStore, ExecutionStore, SlackStore, TokenStore):
     """All of signoff's SQL. Takes plain values, returns records; the clock is injectable.
 
     Each concern lives in its own store module (runs, requirements, approvals, executions,
-    slack_surface, audit_log); this class only owns the engine and the migrations.
+    slack_messages, audit_log, tokens); this class only owns the engine and the schema's version.
+    Building one does no I/O: :meth:`open` is what a process uses, and it checks the schema.
     """
 
-    def __init__(self, url: str = DEFAULT_URL, *, clock: Clock = utcnow, migrate: bool = True) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, clock: Clock = utcnow) -> None:
         self.url = _normalise_url(url)
         self.clock = clock
         self.engine = _make_engine(self.url)
         self._worker = f"{socket.gethostname()}:{os.getpid()}"
-        if migrate:
-            self.upgrade()
 
     @classmethod
-    def from_env(cls, *, clock: Clock = utcnow) -> Database:
-        return cls(os.environ.get("DATABASE_URL") or DEFAULT_URL, clock=clock)
+    def open(cls, url: str = DEFAULT_URL, *, clock: Clock = utcnow, create: bool = True) -> Database:
+        """A database whose schema is at this release's revision, or a ``SchemaBehind`` that says
+        which command to run.
 
-    def upgrade(self, revision: str = "head") -> None:
-        """Run Alembic migrations up to ``revision`` (start-up and ``signoff db upgrade``)."""
-        from storage.migrate import upgrade
+        The embedded SQLite default is created and migrated by the process that creates the file
+        (``create``); an existing file, or PostgreSQL, is only checked: migrating a shared
+        database is ``signoff db upgrade``'s job (under a lock), never a side effect of starting.
+        """
+        db = cls(url, clock=clock)
+        path = db.sqlite_path()
+        if path is not None and not create and not path.exists():
+            raise ConfigError(
+                "DATABASE_URL", f"there is no database at {path.resolve()}: check DATABASE_URL (nothing was created)"
+            )
+        if db.is_sqlite and create and db.sqlite_is_new():
+            log.info("creating the embedded database %s", db.describe())
+            db.upgrade()
+            return db
+        db.check_schema()
+        return db
 
-        upgrade(self.engine, revision)
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, or an in-memory database)."""
+        database = self.engine.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return Path(database)
+
+    def sqlite_is_new(self) -> bool:
+        path = self.sqlite_path()
+        return path is None or not path.exists() or path.stat().st_size == 0
+
+    def describe(self) -> str:
+        """Which database this is, for people: the SQLite file, or PostgreSQL's host and name."""
+        path = self.sqlite_path()
+        if path is not None:
+            return f"SQLite file {path.resolve()}"
+        if self.is_sqlite:
+            return "in-memory SQLite"
+        url = self.engine.url
+        return f"PostgreSQL database {url.database!r} on {url.host or 'localhost'}:{url.port or 5432}"
+
+    def upgrade(self, revision: str = "head") -> str | None:
+        """Migrate to ``revision`` (``signoff db upgrade``). On PostgreSQL an advisory lock makes
+        processes that upgrade at once take turns: the first migrates, the others find it done."""
+        from storage.migrate import current, upgrade
+
+        if not self.is_postgres:
+            upgrade(self.engine, revision)
+            return current(self.engine)
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            try:
+                upgrade(self.engine, revision)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return current(self.engine)
+
+    def check_schema(self) -> None:
+        """Raise ``SchemaBehind`` naming the command to run unless the schema is at head."""
+        from storage.migrate import current, head
+
+        try:
+            found = current(self.engine)
+        except SQLAlchemyError as exc:
+            raise SchemaBehind(self.describe(), None, head(), f"cannot read it ({type(exc).__name__}: {exc})") from None
+        wanted = head()
+        if found != wanted:
+            raise SchemaBehind(self.describe(), found, wanted)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -27,6 +27,20 @@ class ConfigError(SignoffError):
         self.variable = variable
 
 
+class SchemaBehind(ConfigError):
+    """The database's schema is not this release's: says which database and what to run."""
+
+    def __init__(self, where: str, found: str | None, wanted: str | None, problem: str | None = None) -> None:
+        state = problem or (f"is at revision {found}" if found else "has no signoff tables yet")
+        super().__init__(
+            "DATABASE_URL",
+            f"the {where} {state}; this release needs revision {wanted}: run `signoff db upgrade`",
+        )
+        self.where = where
+        self.found = found
+        self.wanted = wanted
+
+
 class NotFound(SignoffError):
     """A run, requirement or approval id that does not exist."""
 

@@ -10,16 +10,25 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from runner import runtime
+from runner.runtime import Runtime
 from storage import Database
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 
 PG_URL = os.environ.get("SIGNOFF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SIGNOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def migrated(url: str, **kwargs: Any) -> Database:
+    """A database at this release's schema (tests create theirs fresh: ``signoff db upgrade``'s job)."""
+    database = Database(url, **kwargs)
+    database.upgrade()
+    return database
 
 
 def pg_schema_url(schema: str) -> str:
@@ -56,7 +65,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
+    database = migrated(db_url)
     try:
         yield database
     finally:
@@ -65,22 +74,15 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def sqlite_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """The embedded default, also installed as the process runtime and DATABASE_URL."""
+    """The embedded default: the runtime of the test (``runtime.using``) and its DATABASE_URL, so a
+    script-style ``agent.run`` and a subprocess both find it."""
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    database = Database(sqlite_url)
-    runtime.configure(database)
+    database = migrated(sqlite_url)
     try:
-        yield database
+        with runtime.using(Runtime.for_database(database)):
+            yield database
     finally:
-        runtime.reset()
         database.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _clean_runtime() -> Iterator[None]:
-    runtime.reset()
-    yield
-    runtime.reset()
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ data_pipeline_skip = Workflow(
     id="data-pipeline-skip",
     name="Data pipeline (skip)",
     description="The bundled data pipeline, but a rejected publish is skipped instead of cancelling.",
-    steps=[replace(s, on_reject="skip") if s.requires_confirmation else s for s in data_pipeline.steps_list],
+    steps=[replace(s, on_reject="skip") if s.requires_confirmation else s for s in data_pipeline.steps],
 )
 
 MCP_SERVER = Path(__file__).resolve().parent / "mcp_server.py"

@@ -21,17 +21,14 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from bot import modals
 from bot.deps import Deps, build_deps
-from bot.notifier import SlackNotifier
 from bot.settings import Settings
 from bot.slack_app import mount_slack
-from runner import jobs, runtime
+from bot.worker import make_worker
 from storage.records import RequirementRecord, RequirementStatus, RunRecord
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, migrated
 from tests.fakes import signing
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import FakeSlack
@@ -129,11 +126,7 @@ class Bot:
         """Run every queued job in this process, with the Slack listener installed."""
         if expect_jobs:
             wait_until(lambda: self.deps.queue.count > 0, what="a job on the queue")
-        notifier = SlackNotifier.from_settings(self.deps.settings, self.deps.db, self.deps.registry)
-        rt = runtime.configure(self.deps.db, [notifier])
-        jobs.configure(rt, self.deps.registry)
-        worker = SimpleWorker([self.deps.queue], connection=self.deps.redis, serializer=JSONSerializer)
-        worker.work(burst=True, logging_level="WARNING")
+        make_worker(self.deps, forking=False).work(burst=True, logging_level="WARNING")
 
     # -- looking things up ---------------------------------------------------------------------
 
@@ -212,7 +205,7 @@ def bot_factory(
 
     def make(db_url: str | None = None, **extra: Any) -> Bot:
         settings = make_settings(db_url or sqlite_url, slack, fake_openai, queue_name, **extra)
-        deps = build_deps(settings)
+        deps = build_deps(settings, db=migrated(settings.database_url))
         app = FastAPI()
         mount_slack(app, deps)
         server = ServerThread(app).__enter__()

@@ -18,24 +18,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from bot.api import ResolveIn, _decision
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
-from runner import Agent, approval, jobs, tool
+from bot.worker import make_worker
+from runner import Agent, approval, runtime, tool
 from runner.decisions import Action
 from runner.listener import RunListener
 from runner.registry import Registry
-from runner.runtime import Runtime
 from storage import Database, NewRequirement, RequirementKind, RunStatus
 from storage.errors import InvalidDecision, ToolConfigError
 from storage.export import verify_lines
 from storage.records import RequirementRecord
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, migrated
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.slack_server import FakeSlack
 
@@ -141,10 +139,7 @@ class Env:
         return self.client.post(f"/api/approvals/{approval_id}/resolve", json=body, headers=headers)
 
     def work(self) -> None:
-        jobs.configure(Runtime(db=self.db, listeners=[self.notifier]), REGISTRY)
-        SimpleWorker([self.deps.queue], connection=self.deps.redis, serializer=JSONSerializer).work(
-            burst=True, logging_level="WARNING"
-        )
+        make_worker(self.deps, forking=False).work(burst=True, logging_level="WARNING")
 
     def card_updates(self, req: RequirementRecord) -> list[Any]:
         cards = {(m.channel, m.ts) for m in self.db.slack_messages(requirement_id=req.id)}
@@ -177,20 +172,20 @@ def env(db_url: str, fake_openai: FakeOpenAI, queue_name: str) -> Iterator[Env]:
     clock = Clock()
     with FakeSlack() as slack:
         settings = make_settings(db_url, slack, fake_openai, queue_name)
-        db = Database(db_url, clock=clock)
+        db = migrated(db_url, clock=clock)
         deps = build_deps(settings, db=db, registry=REGISTRY)
-        app = create_app(deps)  # also installs deps.db as the process runtime
+        app = create_app(deps)
         _, reader = db.create_token(name="reader", principal_kind="service", principal_id="reader",
                                     scopes=["read", "export"])
         client = TestClient(app, headers={"Authorization": f"Bearer {reader}"})
         notifier = SlackNotifier.from_settings(settings, db, REGISTRY)
         try:
-            yield Env(deps, client, slack, fake_openai, clock, notifier)
+            with runtime.using(deps.runtime):  # payments.run(...) in a test runs as the worker would
+                yield Env(deps, client, slack, fake_openai, clock, notifier)
         finally:
             client.close()
             deps.queue.empty()
             deps.queue.delete(delete_jobs=True)
-            jobs._context = None
             db.dispose()
 
 

@@ -17,7 +17,8 @@ from redis import Redis
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.settings import Settings
-from tests.conftest import REDIS_URL
+from storage.errors import SchemaBehind
+from tests.conftest import REDIS_URL, migrated
 
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 
@@ -63,8 +64,18 @@ def test_healthz_ok_with_database_and_redis_up(make_client: Any) -> None:
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_healthz_ok_on_postgres(make_client: Any, pg_url: str) -> None:
+    migrated(pg_url).dispose()  # `signoff db upgrade`
     response = make_client(db_url=pg_url).get("/healthz")
     assert response.status_code == 200 and response.json()["database"] == "ok"
+
+
+@pytest.mark.postgres
+def test_the_web_app_on_a_database_behind_says_what_to_run(pg_url: str) -> None:
+    """The web process never migrates a shared database: it says which command does."""
+    with pytest.raises(SchemaBehind) as behind:
+        build_deps(settings_for(pg_url))
+    assert "has no signoff tables yet" in behind.value.message and "signoff db upgrade" in behind.value.message
+    assert "PostgreSQL database 'test' on 127.0.0.1:5432" in behind.value.message
 
 
 def test_healthz_503_names_redis_when_it_is_unreachable(make_client: Any) -> None:

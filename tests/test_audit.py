@@ -33,6 +33,7 @@ from storage.export import (
     verify_rows,
 )
 from storage.records import ActorKind
+from tests.conftest import migrated
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -66,7 +67,7 @@ def fill(db: Database, n: int = 12) -> None:
 
 @pytest.fixture
 def clocked_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'audit.db'}", clock=Clock())
+    db = migrated(f"sqlite:///{tmp_path / 'audit.db'}", clock=Clock())
     try:
         yield db
     finally:

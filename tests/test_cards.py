@@ -859,3 +859,14 @@ def test_a_click_on_any_page_fits_in_a_request(unit: str) -> None:
         body = urlencode({"payload": json.dumps({"type": "block_actions", "view": view})})
         assert len(body) < MAX_REQUEST_BODY_BYTES
     assert unrender(read_all_pages(req)) == json.dumps({"body": unit * 100_000}, indent=2, ensure_ascii=False)
+
+
+def test_the_approvals_list_says_how_many_it_shows() -> None:
+    items = [(make_req(id=f"r{i}"), make_run(), None) for i in range(60)]
+    text, blocks = cards.approvals_message(items, total=61)
+    ok(text, blocks)
+    listed = [b for b in blocks if b["type"] == "section" and "process_refund" in b["text"]["text"]]
+    assert len(blocks) <= 50 and text == "61 decisions waiting for you"
+    assert f"Showing {len(listed)} of 61" in all_text(blocks) and f"and {61 - len(listed)} more" in all_text(blocks)
+    text, blocks = cards.approvals_message(items[:3], total=3)
+    assert "Showing" not in all_text(blocks) and "more" not in all_text(blocks)

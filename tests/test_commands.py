@@ -109,7 +109,7 @@ def test_bundled_examples_are_listed_and_startable() -> None:
     assert {t.id: t.kind for t in registry}["support"] == "team"
     pipeline = registry.get("data-pipeline")
     assert pipeline.kind == "workflow"
-    assert [(s.name, s.requires_confirmation) for s in pipeline.steps_list] == [
+    assert [(s.name, s.requires_confirmation) for s in pipeline.steps] == [
         ("Collect", False),
         ("Transform", False),
         ("Publish", True),

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from storage import Database, RunStatus
+from tests.conftest import migrated
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.scripts.continue_run import build_agent
@@ -107,7 +108,7 @@ def test_continue_in_a_subprocess_sqlite(sqlite_db: Database, sqlite_url: str, f
 
 def test_continue_in_a_subprocess_postgres(pg_url: str, fake_openai: FakeOpenAI, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    db = Database(pg_url)
+    db = migrated(pg_url)
     try:
         check_continued_elsewhere(db, pg_url, fake_openai, tmp_path / "tool.log", monkeypatch)
     finally:

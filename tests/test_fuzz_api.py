@@ -36,6 +36,7 @@ from bot.app import create_app
 from bot.deps import build_deps
 from storage import Database, NewRequirement, RequirementKind
 from storage.records import Actor, RequirementStatus
+from tests.conftest import migrated
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import FakeSlack
 from tests.test_api import REGISTRY, Clock, make_settings, seed_approvals
@@ -119,7 +120,7 @@ def seeded(sqlite_url: str, fake_openai: FakeOpenAI, queue_name: str) -> Iterato
     clock = Clock()
     with FakeSlack() as slack:
         settings_ = make_settings(sqlite_url, slack, fake_openai, queue_name)
-        db = Database(sqlite_url, clock=clock)
+        db = migrated(sqlite_url, clock=clock)
         deps = build_deps(settings_, db=db, registry=REGISTRY)
         app = create_app(deps)
         _, token = db.create_token(name="bob", principal_kind="user", principal_id="U_BOB",

@@ -32,6 +32,7 @@ from storage.errors import (
     ToolConfigError,
 )
 from storage.records import RequirementRecord
+from tests.conftest import migrated
 from tests.fakes.openai_server import FakeOpenAI, tool_call
 from tests.fakes.openai_server import text as reply
 
@@ -248,7 +249,7 @@ def test_finance_example_confirmation_below_admin_approval_above(sqlite_db: Data
 
 def test_expires_in_from_the_policy_and_a_late_decision(tmp_path: Any) -> None:
     clock = Clock()
-    db = Database(f"sqlite:///{tmp_path / 'e.db'}", clock=clock)
+    db = migrated(f"sqlite:///{tmp_path / 'e.db'}", clock=clock)
     try:
         req = required(db, approvers=["U_BOB"], expires_in_s=600)
         assert req.expires_at == clock.now + timedelta(seconds=600)

@@ -16,13 +16,13 @@ from rq.serializers import JSONSerializer
 
 from runner import Agent, jobs, tool
 from runner.decisions import Action, resolve
-from runner.queue import make_queue
+from runner.jobs import make_queue
 from runner.recovery import recover
 from runner.registry import Registry
 from runner.runtime import Runtime
 from storage import Actor, Database, RequirementStatus, RunStatus
 from storage.timeouts import QUEUED_GRACE_S, REQUIREMENT_DEFAULT_EXPIRY_S, STALE_RUN_AFTER_S
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, migrated
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 
 
@@ -62,19 +62,24 @@ def agent(refunds: list[str]) -> Agent:
 def env(
     tmp_path: Path, clock: Clock, agent: Agent, fake_openai: FakeOpenAI, queue_name: str
 ) -> Iterator[tuple[Database, Queue]]:
-    db = Database(f"sqlite:///{tmp_path / 'r.db'}", clock=clock)
+    db = migrated(f"sqlite:///{tmp_path / 'r.db'}", clock=clock)
     redis = Redis.from_url(REDIS_URL)
     queue = make_queue(redis, queue_name)
-    jobs.configure(Runtime(db=db), Registry(targets={agent.id: agent}))
+    CONTEXT.append(jobs.JobContext(Runtime.for_database(db), Registry(targets={agent.id: agent})))
     yield db, queue
+    CONTEXT.clear()
     queue.empty()
     queue.delete(delete_jobs=True)
-    jobs._context = None
     db.dispose()
 
 
+CONTEXT: list[jobs.JobContext] = []
+"""The job context of the current test's worker."""
+
+
 def work(queue: Queue) -> None:
-    SimpleWorker([queue], connection=queue.connection, serializer=JSONSerializer).work(burst=True)
+    with jobs.job_context(CONTEXT[0]):
+        SimpleWorker([queue], connection=queue.connection, serializer=JSONSerializer).work(burst=True)
 
 
 def paused_run(db: Database, agent: Agent, fake_openai: FakeOpenAI) -> str:

@@ -44,6 +44,7 @@ from storage.errors import (
     ToolConfigError,
 )
 from tests.calls import CALLS, calls_of, record, reset_calls  # noqa: F401 (reset_calls is autouse)
+from tests.conftest import migrated
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI, delay, error, text, tool_call, tool_calls
 
@@ -938,7 +939,7 @@ def test_a_tool_that_raises_gives_the_model_an_error_result(sqlite_db: Database,
 
 @pytest.fixture
 def pg_db(pg_url: str) -> Iterator[Database]:
-    database = Database(pg_url)
+    database = migrated(pg_url)
     try:
         yield database
     finally:

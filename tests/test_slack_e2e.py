@@ -34,10 +34,9 @@ from bot.slack_app import mount_slack
 from bot.worker import recovery_pass
 from runner.decisions import resolve
 from storage.codec import utcnow
-from storage.database import Database
 from storage.errors import ConfigError
 from storage.records import Actor, RequirementStatus, RunStatus
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, migrated
 from tests.fakes import signing
 from tests.fakes.openai_server import FakeOpenAI, error, text, tool_call
 from tests.fakes.slack_server import FakeSlack
@@ -323,7 +322,7 @@ def test_expired_requirement_card_is_updated(bot: Bot, sqlite_url: str) -> None:
     run = bot.start("infra Scale api to 8 replicas")
     (req,) = bot.pending(run)
     card = bot.card(req)
-    later = Database(sqlite_url, clock=lambda: utcnow() + timedelta(days=2))
+    later = migrated(sqlite_url, clock=lambda: utcnow() + timedelta(days=2))
     try:
         notifier = SlackNotifier.from_settings(bot.deps.settings, later, bot.deps.registry)
         report = recovery_pass(later, bot.deps.queue, notifier)
@@ -515,7 +514,7 @@ def test_worker_and_dev_say_what_is_missing(sqlite_url: str) -> None:
 
 def test_procfile() -> None:
     procfile = (ROOT / "Procfile").read_text()
-    assert "web: uvicorn bot.app:app --host 0.0.0.0 --port ${PORT:-3000}" in procfile
+    assert "web: uvicorn --factory bot.app:create_app --host 0.0.0.0 --port ${PORT:-3000}" in procfile
     assert "worker: signoff worker" in procfile
 
 

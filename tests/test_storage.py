@@ -23,6 +23,7 @@ from storage import audit as chain
 from storage.errors import AlreadyDecided, NotFound, RequirementExpired, RunBusy
 from storage.migrate import alembic_config, current
 from storage.records import RequirementRecord, RunRecord
+from tests.conftest import migrated
 
 THREADS = 16
 
@@ -74,7 +75,7 @@ def audit_rows(db: Database) -> list[dict[str, Any]]:
 def clocked(db: Database) -> Iterator[tuple[Database, list[datetime]]]:
     """A second Database on the same tables whose clock the test moves by hand."""
     now = [datetime(2030, 1, 1, 12, 0, tzinfo=UTC)]
-    other = Database(db.url, clock=lambda: now[0])
+    other = migrated(db.url, clock=lambda: now[0])
     try:
         yield other, now
     finally:
@@ -93,7 +94,7 @@ def test_migrations_create_the_tables_and_alembic_head_is_current(db: Database) 
     # Running migrations again (every start does) is a no-op, not an error.
     db.upgrade()
     assert current(db.engine) == head
-    again = Database(db.url)
+    again = migrated(db.url)
     try:
         assert current(again.engine) == head
     finally:

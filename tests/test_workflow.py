@@ -32,6 +32,7 @@ from runner import (
 from storage import Database, RequirementKind, RequirementStatus, RunStatus
 from storage.errors import InvalidDecision, ToolConfigError
 from storage.timeouts import REQUIREMENT_DEFAULT_EXPIRY_S
+from tests.conftest import migrated
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.test_team import CALLS as TEAM_CALLS
@@ -118,7 +119,7 @@ def test_step_configuration_is_checked() -> None:
         Workflow(steps=[Step(name="x", executor=collect), Step(name="x", executor=publish)])
     assert Step(name="x", executor=collect).on_reject is OnReject.cancel
     wf = Workflow(steps=[collect, Agent(id="a", name="A")])
-    assert [s.name for s in wf.steps_list] == ["collect", "A"]
+    assert [s.name for s in wf.steps] == ["collect", "A"]
     assert wf.kind == "workflow" and wf.id == "workflow"
     assert WorkflowRunOutput.__name__ == "RunOutput"
 
@@ -319,7 +320,7 @@ def test_team_step_member_pauses_the_workflow(sqlite_db: Database, fake_openai: 
 def test_an_expired_checkpoint_is_its_own_outcome(sqlite_url: str, fake_openai: FakeOpenAI,
                                                   on_reject: str) -> None:
     now = [datetime(2026, 11, 24, 12, 0, tzinfo=UTC)]
-    db = Database(sqlite_url, clock=lambda: now[0])
+    db = migrated(sqlite_url, clock=lambda: now[0])
     try:
         workflow = Workflow(id="expiring", db=db, steps=[
             Step(name="Collect", executor=collect),

@@ -2,11 +2,13 @@
 
 ``run`` / ``continue_run`` / ``retry_run`` / ``get_run_output`` behave identically whatever is
 being run, from a script, a worker or another process: they only hand the runnable to
-``runner.driver`` with the right runtime.
+``runner.driver`` with the right runtime (the enclosing ``runtime.using`` block's, else the
+script default), plus the runnable's own ``db=`` and ``listeners=`` when it was given some.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal, overload
 
@@ -14,28 +16,49 @@ from runner import driver
 from runner.events import RunEvent
 from runner.listener import RunListener
 from runner.output import RunOutput
+from runner.protocols import Scope, Steps
 from runner.requirement import RunRequirement
-from runner.runtime import Runtime, current
+from runner.runtime import Runtime, current, scoped
+from runner.tools import Function
 from storage.database import Database
 
 
-class RunAPI:
+class RunAPI(ABC):
     """The seed's public run API (run / continue_run / retry_run / get_run_output), shared.
 
     ``Agent`` has the same methods; teams and workflows get them from here so the three behave
     identically from a script, a worker and another process.
     """
 
+    kind: str
+    id: str
+    name: str
+    description: str | None
     db: Database | None
     listeners: list[RunListener]
 
+    # -- the Runnable hooks the driver calls (runner.protocols.Runnable) ------------------------
+
+    @abstractmethod
+    def initial_state(self, input: str, requester: str | None) -> dict[str, Any]:
+        """The saved state a new run starts from."""
+
+    @abstractmethod
+    def advance(self, scope: Scope, state: dict[str, Any]) -> Steps:
+        """Move the run forward from ``state`` until it pauses, completes or is cancelled."""
+
+    @abstractmethod
+    def lookup(self, member: str | None, tool: str | None) -> Function | None:
+        """The Function behind a requirement (``member`` None: this runnable's own tools)."""
+
+    # -- the public API --------------------------------------------------------------------------
+
     def runtime(self) -> Runtime:
-        base = current() if self.db is None else Runtime(db=self.db)
+        """The enclosing runtime (or the script default), with this runnable's own db and listeners."""
+        base = scoped() or (current() if self.db is None else Runtime.for_database(self.db))
         if self.db is not None and self.db is not base.db:
-            base = Runtime(db=self.db, listeners=base.listeners)
-        if self.listeners:
-            return Runtime(db=base.db, listeners=[*base.listeners, *self.listeners])
-        return base
+            base = Runtime(self.db, base.listeners, base.model_defaults, base.approvers)
+        return base.with_listeners(self.listeners)
 
     @overload
     def run(self, input: str, *, stream: Literal[False] = False, user_id: str | None = None,
@@ -51,7 +74,7 @@ class RunAPI:
             user_name: str | None = None, channel: str | None = None,
             thread_ts: str | None = None) -> RunOutput | Iterator[RunEvent]:
         """Run until the answer or the first pause. ``user_id`` is the requester, kept for good."""
-        events = driver.start(self, self.runtime(), input,  # type: ignore[arg-type]
+        events = driver.start(self, self.runtime(), input,
                               requester=user_id, requester_name=user_name, channel=channel,
                               thread_ts=thread_ts, stream=stream)
         return events if stream else driver.collect(events)
@@ -70,16 +93,16 @@ class RunAPI:
                 requirements = run_response.requirements
         if run_id is None:
             raise TypeError("continue_run needs a run response or run_id=...")
-        events = driver.resume(self, self.runtime(), run_id,  # type: ignore[arg-type]
+        events = driver.resume(self, self.runtime(), run_id,
                                requirements, actor_id=user_id, stream=stream)
         return events if stream else driver.collect(events)
 
     def retry_run(self, run_id: str, *, stream: bool = False) -> Any:
         """Resume a failed run from its last checkpoint; tools that already ran do not rerun."""
-        events = driver.retry(self, self.runtime(), run_id, stream=stream)  # type: ignore[arg-type]
+        events = driver.retry(self, self.runtime(), run_id, stream=stream)
         return events if stream else driver.collect(events)
 
     def get_run_output(self, run_id: str) -> RunOutput:
         """The run as SQL has it now (any process): status, content, open requirements."""
         runtime = self.runtime()
-        return driver.output_of(self, runtime, runtime.db.get_run(run_id))  # type: ignore[arg-type]
+        return driver.output_of(self, runtime, runtime.db.get_run(run_id))
