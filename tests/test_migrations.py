@@ -26,7 +26,7 @@ def test_four_processes_upgrading_a_fresh_postgres_at_once_take_turns(pg_url: st
                          stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
-    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    results = [(*p.communicate(timeout=120), p.returncode) for p in procs]
     for out, err, code in results:
         assert code == 0, (out, err)
         assert out.strip() == f"database at revision {head()}", (out, err)
