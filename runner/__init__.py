@@ -18,7 +18,7 @@ from runner.events import (
 )
 from runner.listener import RunListener
 from runner.output import RunOutput, RunResponse
-from runner.requirement import RunRequirement, ToolExecution
+from runner.run_requirement import RunRequirement, ToolExecution
 from runner.team import Team
 from runner.tools import Function, Toolkit, UserInputField, tool
 from runner.workflow import OnReject, Step, Workflow, WorkflowRunOutput

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner import policy
 from runner.listener import RunListener, dispatch
-from runner.requirement import validate_input
+from runner.run_requirement import validate_input
 from runner.tools import Function, render_result
 from storage.codec import digest
 from storage.database import Database
@@ -108,9 +108,6 @@ class DecisionResult:
     """Approvers whose earlier votes stopped counting because the arguments were edited."""
     continue_job: str | None = None
 
-
-Outcome = DecisionResult
-"""Older name, kept for callers of ``resolve``."""
 
 Lookup = Callable[[str | None, str | None], Function | None]
 

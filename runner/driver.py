@@ -15,7 +15,7 @@ from runner.events import RunCompleted, RunContinued, RunError, RunEvent, RunPau
 from runner.listener import dispatch
 from runner.output import RunOutput, build_output
 from runner.protocols import Cancelled, Completed, Paused, Runnable, Scope
-from runner.requirement import RunRequirement
+from runner.run_requirement import RunRequirement
 from runner.runtime import Runtime
 from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy, RunNotPaused
 from storage.records import Actor, Principal, RequirementStatus, RunRecord, RunStatus, Surface

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runner.output import RunOutput
-    from runner.requirement import RunRequirement
+    from runner.run_requirement import RunRequirement
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.requirement import RunRequirement, ToolExecution
+from runner.run_requirement import RunRequirement, ToolExecution
 from runner.tools import Function
 from storage.database import Database
 from storage.records import RunRecord, RunStatus

@@ -17,7 +17,7 @@ from runner.events import RunEvent
 from runner.listener import RunListener
 from runner.output import RunOutput
 from runner.protocols import Scope, Steps
-from runner.requirement import RunRequirement
+from runner.run_requirement import RunRequirement
 from runner.runtime import Runtime, current, scoped
 from runner.tools import Function
 from storage.database import Database

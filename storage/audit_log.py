@@ -13,7 +13,7 @@ from sqlalchemy import (
     text,
 )
 
-from storage import audit as chain
+from storage import chain
 from storage import schema as t
 from storage.codec import dumps, iso, loads
 from storage.records import (

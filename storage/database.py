@@ -28,7 +28,7 @@ from storage.codec import utcnow
 from storage.errors import ConfigError, SchemaBehind
 from storage.executions import ExecutionStore
 from storage.runs import RunStore
-from storage.slack_surface import SlackStore
+from storage.slack_messages import SlackStore
 from storage.store import Clock, new_id
 from storage.timeouts import SQLITE_BUSY_TIMEOUT_MS
 from storage.tokens import TokenStore

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.audit import GENESIS_HASH, HASHED_FIELDS, chain_hash
+from storage.chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
 from storage.codec import dumps
 
 FORMAT_VERSION = 1

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from storage import Actor, Database
-from storage import audit as chain
+from storage import chain
 from storage.export import (
     COLUMNS,
     HEADER_KEY,

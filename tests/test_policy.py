@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text, update
 
 from runner import Agent, approval, tool
-from runner.decisions import Action, Outcome, resolve
+from runner.decisions import Action, DecisionResult, resolve
 from runner.examples import finance
 from runner.policy import StaticDirectory, approvers_for
 from storage import Actor, Database, NewRequirement, RequirementKind, RequirementStatus, RunStatus
@@ -296,7 +296,7 @@ def test_racing_quorum_runs_the_tool_once(db: Database, fake_openai: FakeOpenAI,
     (req,) = db.requirements_for_run(paused.run_id)
     voters = ["U_BOB", "U_CAROL", "U_ERIN"]
     results = race(3, lambda i: resolve(db, req.id, Actor(voters[i]), Action.APPROVE))
-    ready = [v for kind, v in results if kind == "ok" and isinstance(v, Outcome) and v.run_ready]
+    ready = [v for kind, v in results if kind == "ok" and isinstance(v, DecisionResult) and v.run_ready]
     assert len(ready) == 1
     # Every "ready" signal (and a duplicate one) continues the run: the tool still runs once.
     outputs = race(2, lambda _: agent.continue_run(run_id=paused.run_id))

@@ -35,7 +35,7 @@ from runner import (
 )
 from runner.models import OpenAIChat
 from storage import Database, RequirementStatus, RunStatus
-from storage import audit as chain
+from storage import chain
 from storage.errors import (
     AlreadyDecided,
     ApprovalPending,

@@ -1,4 +1,4 @@
-"""The audit chain: how a row is hashed, how a chain is checked, how arguments are redacted.
+"""The audit chain: how a row is hashed and how a chain is checked.
 
 Pure functions over plain dicts, so the same code verifies the live table and an offline export.
 A row's hash is SHA-256 over the previous row's hash and the canonical JSON of the row's own
@@ -34,12 +34,6 @@ HASHED_FIELDS = (
     "details",
 )
 
-REDACTED = "[redacted]"
-
-SENSITIVE_HINTS = ("password", "secret", "token", "api_key", "apikey", "credential", "ssn", "card")
-"""Argument names that are redacted even when the tool did not mark them sensitive."""
-
-
 def chain_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     body = {name: row.get(name) for name in HASHED_FIELDS}
     return hashlib.sha256((prev_hash + dumps(body)).encode("utf-8")).hexdigest()
@@ -63,20 +57,3 @@ def first_break(rows: Iterable[Mapping[str, Any]]) -> tuple[int, str] | None:
         prev = row["hash"]
         expected_seq += 1
     return None
-
-
-def redact(arguments: Mapping[str, Any] | None, sensitive: Iterable[str] = ()) -> dict[str, Any] | None:
-    """Copy of ``arguments`` with sensitive values replaced, so secrets never reach the audit table."""
-    if arguments is None:
-        return None
-    marked = {name.lower() for name in sensitive}
-    out: dict[str, Any] = {}
-    for key, value in arguments.items():
-        lowered = key.lower()
-        if lowered in marked or any(hint in lowered for hint in SENSITIVE_HINTS):
-            out[key] = REDACTED
-        elif isinstance(value, Mapping):
-            out[key] = redact(value, sensitive)
-        else:
-            out[key] = value
-    return out
