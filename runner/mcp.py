@@ -38,6 +38,7 @@ from mcp.client.stdio import stdio_client
 
 from runner.tools import Function, Toolkit
 from storage.errors import InvalidDecision, ToolConfigError
+from storage.timeouts import MCP_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class MCPTools(Toolkit):
         env: dict[str, str] | None = None,
         cwd: str | None = None,
         headers: dict[str, str] | None = None,
-        timeout_seconds: float = 30.0,
+        timeout_seconds: float = MCP_TIMEOUT_S,
         include_tools: Sequence[str] | None = None,
         exclude_tools: Sequence[str] | None = None,
         name: str = "mcp",

@@ -20,7 +20,7 @@ from rq import Queue
 from runner.jobs import enqueue_recover, enqueue_start
 from storage.database import Database
 from storage.records import RunStatus
-from storage.timeouts import QUEUED_GRACE_S, STALE_RUN_AFTER_S
+from storage.timeouts import QUEUED_GRACE_S, SLACK_EVENT_DEDUPE_TTL_S, STALE_RUN_AFTER_S
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ def recover(db: Database, queue: Queue) -> RecoveryReport:
     now = db.clock()
     for req in db.expire_due():
         report.expired.append(req.id)
+    db.prune_seen_events(now - timedelta(seconds=SLACK_EVENT_DEDUPE_TTL_S))
     for run in db.stuck_runs(
         queued_before=now - timedelta(seconds=QUEUED_GRACE_S),
         running_before=now - timedelta(seconds=STALE_RUN_AFTER_S),

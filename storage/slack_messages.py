@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
+    delete,
     insert,
     select,
 )
@@ -47,6 +50,12 @@ class SlackStore(Store):
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(t.slack_messages.c.id)).mappings().all()
         return [SlackMessage(r["run_id"], r["requirement_id"], r["purpose"], r["channel"], r["ts"]) for r in rows]
+
+    def prune_seen_events(self, before: datetime) -> int:
+        """Forget Slack event ids seen before ``before`` (Slack stops retrying after an hour)."""
+        with self.transaction() as conn:
+            result = conn.execute(delete(t.seen_events).where(t.seen_events.c.seen_at < before))
+        return int(result.rowcount or 0)
 
     def first_time_seen(self, event_id: str) -> bool:
         """True the first time an event id is offered; Slack's retries then get False."""

@@ -1,13 +1,7 @@
 """Every timeout and TTL signoff uses, in one place."""
 
-SLACK_ACK_BUDGET_S = 3.0
-"""Slack drops a request that is not acknowledged within this many seconds."""
-
-SLACK_SIGNATURE_MAX_AGE_S = 300
-"""Signed requests older than this are refused as possible replays (Slack's own rule)."""
-
 SLACK_EVENT_DEDUPE_TTL_S = 3600
-"""How long a seen Slack ``event_id`` is remembered to drop Slack's retries."""
+"""How long a seen Slack ``event_id`` is remembered to drop Slack's retries; recovery prunes older ones."""
 
 USERGROUP_CACHE_TTL_S = 300
 """How long a user group's member list is trusted before asking Slack again."""
@@ -33,8 +27,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 HEALTHCHECK_TIMEOUT_S = 2.0
 """/healthz gives up on the database or Redis after this long and reports it unreachable."""
 
-MCP_CONNECT_TIMEOUT_S = 20.0
-"""How long connecting to an MCP server and listing its tools may take."""
+MCP_TIMEOUT_S = 30.0
+"""Default bound on one MCP exchange (connecting and listing the tools, or one tool call)."""
 
 MAX_MODEL_TURNS = 30
 """A run that has called the model this many times without finishing is failed, not left looping."""

@@ -410,3 +410,10 @@ def test_cancel_run_cancels_pending_requirements(db: Database) -> None:
     with pytest.raises(RunBusy):
         db.cancel_run(run.id, Actor("U_ADMIN"))
     assert "run.cancelled" in [e.action for e in db.audit_events(run_id=run.id)]
+
+
+def test_seen_slack_events_are_forgotten_after_their_ttl(db: Database) -> None:
+    assert db.first_time_seen("Ev1") and not db.first_time_seen("Ev1")
+    assert db.prune_seen_events(db.clock() - timedelta(seconds=60)) == 0, "a fresh id is kept"
+    assert db.prune_seen_events(db.clock() + timedelta(seconds=1)) == 1
+    assert db.first_time_seen("Ev1"), "after the TTL the id is forgotten (Slack no longer retries it)"
