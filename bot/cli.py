@@ -127,6 +127,21 @@ def worker(
 
 @app.command()
 @friendly
+def chat(
+    agent: str | None = typer.Argument(None, help="The agent, team or workflow id (signoff chat --list)."),
+    prompt: str | None = typer.Argument(None, help="What it should do."),
+    user: str | None = typer.Option(None, "--user", help="Decide as this Slack user id (default: local:<login>)."),
+    resume: str | None = typer.Option(None, "--resume", help="Follow a run that was paused (by its id)."),
+) -> None:
+    """Run an agent here, in the terminal: its answer streams, you decide what it asks."""
+    from bot.terminal import run_chat
+
+    code = run_chat(get_settings(), agent, prompt, user=user, resume=resume)
+    raise typer.Exit(code)
+
+
+@app.command()
+@friendly
 def dev(port: int = typer.Option(3000, help="Port for the web app.")) -> None:
     """Start the web app and a worker together, for a local try-out."""
     from bot.dev import run_dev
