@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.errors import SignoffError
@@ -27,7 +28,9 @@ def first_line(exc: BaseException) -> str:
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    """Every problem on a line of its own, each starting ``error:``; then exit 1."""
+    for line in message.splitlines() or [message]:
+        err.print(Text.assemble(("error:", "red"), " ", line))
     return typer.Exit(1)
 
 

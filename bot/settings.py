@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import NoDecode
 
 from runner.settings import RuntimeSettings, split_list
-from storage.errors import ConfigError
+from storage.errors import ConfigProblems
 from storage.timeouts import MAX_QUEUED_RUNS_PER_AGENT, RUNS_PER_USER_PER_WINDOW
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -34,6 +34,8 @@ class Settings(RuntimeSettings):
     redis_url: str = "redis://localhost:6379/0"
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    """An app-level token (``xapp-…``): connect over Socket Mode, no public URL needed."""
     slack_api_url: str = SLACK_DEFAULT_API_URL
     signoff_approvals_channel: str | None = None
     signoff_api_token: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
@@ -58,14 +60,26 @@ class Settings(RuntimeSettings):
             raise ValueError("must start with redis://, rediss:// or unix://, e.g. redis://localhost:6379/0")
         return value
 
+    def slack_problems(self) -> list[tuple[str, str]]:
+        """What is missing to serve Slack: (variable, what to set), empty when nothing is."""
+        return [
+            (name, f"not set: {_HINTS[name]}")
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if value is None or not value.get_secret_value()
+        ]
+
+    @property
+    def slack_configured(self) -> bool:
+        return not self.slack_problems()
+
     def require_slack(self) -> tuple[str, str]:
-        """The web app cannot serve Slack without both credentials; say which one is missing."""
-        for name, value in (
-            ("SLACK_BOT_TOKEN", self.slack_bot_token),
-            ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
-        ):
-            if value is None or not value.get_secret_value():
-                raise ConfigError(name, f"not set: {_HINTS[name]}")
+        """The Slack app cannot run without both credentials; say every one that is missing."""
+        problems = self.slack_problems()
+        if problems:
+            raise ConfigProblems(problems)
         assert self.slack_bot_token is not None and self.slack_signing_secret is not None
         return self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()
 
@@ -78,9 +92,10 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        variable = str(first["loc"][0]).upper() if first.get("loc") else "environment"
-        raise ConfigError(variable, str(first.get("msg"))) from None
+        problems = [
+            (str(e["loc"][0]).upper() if e.get("loc") else "environment", str(e.get("msg"))) for e in exc.errors()
+        ]
+        raise ConfigProblems(problems) from None
 
 
 @lru_cache(maxsize=1)

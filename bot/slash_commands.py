@@ -39,7 +39,8 @@ class SlashCommands(HandlerBase):
         user = str(command.get("user_id") or "")
         channel = command.get("channel_id")
         if isinstance(parsed, commands.Usage):
-            await ack(response_type="ephemeral", text=parsed.message, blocks=cards.notice(parsed.message)[1])
+            text = escape(parsed.message)  # it quotes what was typed: mentions and links must stay inert
+            await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
             return
         if isinstance(parsed, commands.Help):
             text = commands.help_text(registry.ids())
@@ -128,7 +129,8 @@ class SlashCommands(HandlerBase):
     async def approvals_command(self, ack: Ack, command: dict[str, Any], respond: Any) -> None:
         parsed = commands.parse_approvals(command.get("text"))
         if isinstance(parsed, commands.Usage | commands.ApprovalsHelp):
-            text = parsed.message if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
+            # a usage message quotes what was typed: mentions and links must stay inert
+            text = escape(parsed.message) if isinstance(parsed, commands.Usage) else commands.approvals_help_text()
             await ack(response_type="ephemeral", text=text, blocks=cards.notice(text)[1])
             return
         await ack()

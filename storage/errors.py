@@ -27,6 +27,16 @@ class ConfigError(SignoffError):
         self.variable = variable
 
 
+class ConfigProblems(ConfigError):
+    """Several settings are wrong at once: every one is reported, one line each."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems[0][0], problems[0][1])
+        self.problems = problems
+        self.message = "\n".join(f"{variable}: {message}" for variable, message in problems)
+        self.args = (self.message,)
+
+
 class SchemaBehind(ConfigError):
     """The database's schema is not this release's: says which database and what to run."""
 
