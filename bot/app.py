@@ -1,4 +1,5 @@
-"""The web process: FastAPI with Slack at ``POST /slack/events``, the REST API and ``/healthz``.
+"""The web process: FastAPI with Slack at ``POST /slack/events`` (and over Socket Mode when
+``SLACK_APP_TOKEN`` is set), the REST API and ``/healthz``.
 
 FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack_app``), API
 calls to ``bot.api``; both call the same domain functions in ``runner``. Every request body is bounded
@@ -9,15 +10,23 @@ calls to ``bot.api``; both call the same domain functions in ``runner``. Every r
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from bot.deps import Deps, build_deps
 from bot.limits import install_limits
+from bot.preflight import Report
 from bot.settings import load_settings
 from storage.timeouts import HEALTHCHECK_TIMEOUT_S
+
+log = logging.getLogger(__name__)
 
 
 async def _probe(check: Any) -> str:
@@ -28,18 +37,43 @@ async def _probe(check: Any) -> str:
         return f"unreachable: {type(exc).__name__}"
 
 
+@asynccontextmanager
+async def socket_mode_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """With ``SLACK_APP_TOKEN``: Socket Mode on the same bolt app (``app.state.slack``), connected at
+    start-up and closed at shutdown (``bot.socket_mode``). A token Slack refuses is one error line;
+    HTTP mode goes on either way."""
+    bolt = getattr(app.state, "slack", None)
+    if bolt is None:  # Slack is not configured: nothing to connect
+        app.state.socket_mode = None
+        yield
+        return
+    from bot.socket_mode import socket_mode
+
+    async with socket_mode(bolt, app.state.deps.settings) as connection:
+        app.state.socket_mode = connection
+        yield
+
+
 def create_app(deps: Deps | None = None) -> FastAPI:
     """The web app (``uvicorn --factory bot.app:create_app``): from the environment's settings,
     or from the container a test or ``signoff dev`` built."""
     if deps is None:
-        settings = load_settings()
-        settings.require_slack()
-        deps = build_deps(settings)
+        deps = deps_from_environment()
     app = FastAPI(
-        title="signoff", version="0.1.0", description="Human sign-off for AI agents: approvals, runs and the audit log."
+        title="signoff",
+        version="0.1.0",
+        description="Human sign-off for AI agents: approvals, runs and the audit log.",
+        docs_url=None,  # served below from the installed Swagger UI, not a CDN
+        lifespan=socket_mode_lifespan,
     )
     app.state.deps = deps
     install_limits(app)  # every route: a body over MAX_REQUEST_BODY_BYTES is a 413 before parsing
+    install_docs(app)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """Somewhere useful: the API's documentation."""
+        return RedirectResponse("/docs", status_code=307)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:
@@ -57,5 +91,44 @@ def create_app(deps: Deps | None = None) -> FastAPI:
 
     app.include_router(build_router(deps, deps.service))
     install_error_handler(app)
-    mount_slack(app, deps)
+    if deps.settings.slack_configured:
+        mount_slack(app, deps)
+    else:
+        log.warning("Slack is not configured (%s): serving the API only",
+                    ", ".join(v for v, _ in deps.settings.slack_problems()))
     return app
+
+
+def deps_from_environment() -> Deps:
+    """The container for ``uvicorn --factory``: settings from the environment, checked at once
+    (every problem in one error), then built."""
+    from bot.preflight import check, load_registry
+
+    settings = load_settings()
+    report = Report()
+    registry = load_registry(settings, report)
+    if registry is not None:
+        report, db = check(settings, registry, need_slack=False, model=False)
+        if db is not None:
+            db.dispose()
+    report.raise_problems()
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    return build_deps(settings, registry=registry)
+
+
+def install_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package, so it works offline."""
+    import swagger_ui_bundle
+
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="signoff API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )

@@ -16,6 +16,7 @@ app = typer.Typer(
     help="signoff: human sign-off for AI agents, in Slack.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+MODEL_CHECK_HELP = "Ask the model server for its models at start."
 token_app = typer.Typer(help="REST API tokens: each belongs to a person or a named service.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
@@ -118,11 +119,12 @@ def token_revoke(
 def worker(
     burst: bool = typer.Option(False, help="Exit when the queue is empty."),
     scheduler: bool = typer.Option(True, help="Also run RQ's scheduler (delayed jobs)."),
+    model_check: bool = typer.Option(True, "--model-check/--skip-model-check", help=MODEL_CHECK_HELP),
 ) -> None:
-    """Run an RQ worker on signoff's queue."""
+    """Run an RQ worker on signoff's queue (every problem with the settings is reported first)."""
     from bot.worker import run_worker
 
-    run_worker(get_settings(), burst=burst, with_scheduler=scheduler)
+    run_worker(get_settings(), burst=burst, with_scheduler=scheduler, check_model=model_check)
 
 
 @app.command()
@@ -142,11 +144,14 @@ def chat(
 
 @app.command()
 @friendly
-def dev(port: int = typer.Option(3000, help="Port for the web app.")) -> None:
-    """Start the web app and a worker together, for a local try-out."""
+def dev(
+    port: int = typer.Option(3000, help="Port for the web app."),
+    model_check: bool = typer.Option(True, "--model-check/--skip-model-check", help=MODEL_CHECK_HELP),
+) -> None:
+    """Start the web app and a worker together (and a private Redis if none answers), for a try-out."""
     from bot.dev import run_dev
 
-    run_dev(get_settings(), port=port)
+    raise typer.Exit(run_dev(get_settings(), port=port, check_model=model_check))
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from rq.worker.base import BaseWorker
 
 from bot.deps import Deps, build_deps
 from bot.notifier import SlackNotifier
+from bot.preflight import Report, check, load_registry
 from bot.settings import Settings
 from runner.jobs import JobContext, job_context
 from runner.recovery import RecoveryReport, recover
@@ -94,8 +95,18 @@ def _recovery_loop(db: Database, queue: Queue, notifier: SlackNotifier | None, s
             log.exception("recovery pass failed")
 
 
-def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = True) -> bool:
-    deps = build_deps(settings, redis=connect_redis(settings.redis_url))
+def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = True, check_model: bool = True) -> bool:
+    report = Report()
+    registry = load_registry(settings, report)
+    if registry is not None:
+        found, db = check(settings, registry, need_slack=False, model=check_model)
+        report = Report(report.facts + found.facts, report.warnings + found.warnings, report.problems + found.problems)
+        if db is not None:
+            db.dispose()
+    report.raise_problems()
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    deps = build_deps(settings, redis=connect_redis(settings.redis_url), registry=registry)
     if deps.notifier is None:
         log.warning("SLACK_BOT_TOKEN is not set: runs will not be posted to Slack")
     worker = make_worker(deps)

@@ -210,7 +210,7 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
         yield _fail(target, runtime, run.id, scope, state, exc.message, exc.kind)
         return
     except Exception as exc:
-        log.exception("run %s failed", run.id)
+        log.exception("run %s raised", run.id)
         yield _fail(target, runtime, run.id, scope, state, f"{type(exc).__name__}: {exc}", "internal")
         return
     if isinstance(outcome, Paused):
@@ -275,5 +275,7 @@ def _fail(
         )
     except RunBusy:
         failed = runtime.db.get_run(run_id)
+    # One clear line wherever the run was driven (a script's stderr, a worker's log).
+    log.error("run %s of %s failed (%s): %s", run_id, target.id, kind, message)
     dispatch(runtime.listeners, "on_failed", failed)
     return RunError(run_id, error=message, kind=kind, output=output_of(target, runtime, failed))

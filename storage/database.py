@@ -165,7 +165,8 @@ class Database(RunStore, ApprovalStore, ExecutionStore, SlackStore, TokenStore):
         try:
             found = current(self.engine)
         except SQLAlchemyError as exc:
-            raise SchemaBehind(self.describe(), None, head(), f"cannot read it ({type(exc).__name__}: {exc})") from None
+            said = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise SchemaBehind(self.describe(), None, head(), f"cannot be read ({said})") from None
         wanted = head()
         if found != wanted:
             raise SchemaBehind(self.describe(), found, wanted)

@@ -59,3 +59,9 @@ MAX_QUEUED_RUNS_PER_AGENT = 50
 
 PENDING_LIST_SHOWN = 40
 """How many pending decisions ``/approvals`` shows (the soonest to expire and the newest first)."""
+
+PREFLIGHT_TIMEOUT_S = 5.0
+"""How long a start-up check waits for Redis, Slack or the model server before calling it unreachable."""
+
+WORKER_STOP_TIMEOUT_S = 10.0
+"""How long ``signoff dev`` waits for its worker to finish its job on exit before killing it."""
