@@ -97,9 +97,9 @@ def screen(settings: Settings, report: Report, port: int, redis_url: str, embedd
     else:
         lines.append("Slack is not connected. To connect it in five minutes (Socket Mode, no public URL):")
         lines.append("  1. api.slack.com/apps > Create New App > From a manifest: manifest.socket.yml; install it")
-        lines.append("  2. export SLACK_BOT_TOKEN=xoxb-...    (OAuth & Permissions > Bot User OAuth Token)")
-        lines.append("     export SLACK_SIGNING_SECRET=...    (Basic Information > App Credentials)")
-        lines.append("     export SLACK_APP_TOKEN=xapp-...    (Basic Information > App-Level Tokens: connections:write)")
+        lines.append("  2. export SLACK_BOT_TOKEN=xoxb-...  (OAuth & Permissions > Bot User OAuth Token)")
+        lines.append("     export SLACK_SIGNING_SECRET=...  (Basic Information > App Credentials)")
+        lines.append("     export SLACK_APP_TOKEN=xapp-...  (Basic Information > App-Level Tokens; connections:write)")
         lines.append("  3. restart signoff dev; in a channel: /invite @signoff, then /agent help")
     for warning in report.warnings:
         lines.append(f"warning: {warning}")

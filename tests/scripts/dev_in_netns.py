@@ -38,7 +38,7 @@ while time.monotonic() < deadline:
 
 def get(path: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -56,7 +56,8 @@ redis_pids = [
     pid for pid in subprocess.run(["pgrep", "-f", "redis-server"], capture_output=True, text=True).stdout.split()
     if pid not in before  # the machine's own Redis is not ours to stop
 ]
-worker_pids = subprocess.run(["pgrep", "-f", "worker --skip-model-check"], capture_output=True, text=True).stdout.split()
+found = subprocess.run(["pgrep", "-f", "worker --skip-model-check"], capture_output=True, text=True)
+worker_pids = found.stdout.split()
 proc.send_signal(signal.SIGTERM)
 try:
     code = proc.wait(timeout=30)
