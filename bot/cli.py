@@ -145,13 +145,14 @@ def chat(
 @app.command()
 @friendly
 def dev(
-    port: int = typer.Option(3000, help="Port for the web app."),
+    port: int | None = typer.Option(None, help="Port for the web app (default: PORT, else 3000)."),
     model_check: bool = typer.Option(True, "--model-check/--skip-model-check", help=MODEL_CHECK_HELP),
 ) -> None:
     """Start the web app and a worker together (and a private Redis if none answers), for a try-out."""
     from bot.dev import run_dev
 
-    raise typer.Exit(run_dev(get_settings(), port=port, check_model=model_check))
+    settings = get_settings()
+    raise typer.Exit(run_dev(settings, port=port or settings.port, check_model=model_check))
 
 
 def main() -> None:
