@@ -1,4 +1,5 @@
-"""manifest.yml follows Slack's manifest schema and asks for no scope the bot does not need."""
+"""manifest.yml (HTTP mode) and manifest.socket.yml (Socket Mode) follow Slack's manifest schema,
+describe the same app, and ask for no scope the bot does not need."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from bot.scopes import (
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "manifest.yml"
+SOCKET_MANIFEST = ROOT / "manifest.socket.yml"
+MANIFESTS = {"http": MANIFEST, "socket": SOCKET_MANIFEST}
+
+# Web API methods the bot calls with its app-level token (xapp-...): their scopes are App-Level
+# Token scopes, chosen when the token is created, not bot scopes in the manifest.
+APP_TOKEN_METHODS = {"apps.connections.open": "connections:write"}
 
 # Bot token scopes Slack knows (https://docs.slack.dev/reference/scopes).
 KNOWN_BOT_SCOPES = frozenset(
@@ -107,11 +114,21 @@ KNOWN_BOT_EVENTS: dict[str, str | None] = {
 }
 
 
-@pytest.fixture(scope="module")
-def manifest() -> dict[str, Any]:
-    doc = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+def _load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(doc, dict)
     return doc
+
+
+@pytest.fixture(scope="module", params=sorted(MANIFESTS))
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every manifest test runs on both manifests: ``http`` and ``socket``."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def manifest(mode: str) -> dict[str, Any]:
+    return _load(MANIFESTS[mode])
 
 
 def _https(url: Any) -> bool:
@@ -139,7 +156,7 @@ def test_bot_user(manifest: dict[str, Any]) -> None:
     assert bot_user["always_online"] is True
 
 
-def test_slash_commands(manifest: dict[str, Any]) -> None:
+def test_slash_commands(manifest: dict[str, Any], mode: str) -> None:
     commands = manifest["features"]["slash_commands"]
     names = [c["command"] for c in commands]
     assert names == ["/agent", "/approvals"]
@@ -151,7 +168,10 @@ def test_slash_commands(manifest: dict[str, Any]) -> None:
         assert isinstance(command["description"], str)
         assert 0 < len(command["description"]) <= 2000
         assert len(command.get("usage_hint", "")) <= 1000
-        assert _https(command["url"]), command["url"]
+        if mode == "http":
+            assert _https(command["url"]), command["url"]
+        else:
+            assert "url" not in command  # Socket Mode: commands arrive over the connection
         assert command.get("should_escape") in (True, False)
     agent = commands[0]
     assert agent["description"] == (
@@ -179,10 +199,13 @@ def test_scopes_are_known_and_unique(manifest: dict[str, Any]) -> None:
     }
 
 
-def test_events_are_valid_and_have_their_scopes(manifest: dict[str, Any]) -> None:
+def test_events_are_valid_and_have_their_scopes(manifest: dict[str, Any], mode: str) -> None:
     settings = manifest["settings"]
     events = settings["event_subscriptions"]
-    assert _https(events["request_url"])
+    if mode == "http":
+        assert _https(events["request_url"])
+    else:
+        assert "request_url" not in events
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     bot_events = events["bot_events"]
     assert set(bot_events) == {"message.channels", "message.groups"}
@@ -196,19 +219,59 @@ def test_events_are_valid_and_have_their_scopes(manifest: dict[str, Any]) -> Non
             assert scope.endswith(":history")
 
 
-def test_interactivity_and_settings(manifest: dict[str, Any]) -> None:
+def test_interactivity_and_settings(manifest: dict[str, Any], mode: str) -> None:
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
-    assert _https(settings["interactivity"]["request_url"])
-    urls = {
-        settings["interactivity"]["request_url"],
-        settings["event_subscriptions"]["request_url"],
-    }
-    urls |= {c["url"] for c in manifest["features"]["slash_commands"]}
-    assert len(urls) == 1 and next(iter(urls)).endswith("/slack/events")  # bolt's one endpoint
+    if mode == "http":
+        assert _https(settings["interactivity"]["request_url"])
+        urls = {
+            settings["interactivity"]["request_url"],
+            settings["event_subscriptions"]["request_url"],
+        }
+        urls |= {c["url"] for c in manifest["features"]["slash_commands"]}
+        assert len(urls) == 1 and next(iter(urls)).endswith("/slack/events")  # bolt's one endpoint
+    else:
+        assert _urls_in(manifest) == []  # no request URL anywhere: everything comes over the socket
     assert settings["org_deploy_enabled"] is False
-    assert settings["socket_mode_enabled"] is False
+    assert settings["socket_mode_enabled"] is (mode == "socket")
     assert settings["token_rotation_enabled"] is False
+
+
+def _urls_in(doc: Any) -> list[str]:
+    """Every value under a ``url``/``request_url`` key (Slack's request URLs), anywhere in the document."""
+    if isinstance(doc, dict):
+        found = [str(v) for k, v in doc.items() if k in ("url", "request_url")]
+        return found + [u for k, v in doc.items() if k not in ("url", "request_url") for u in _urls_in(v)]
+    if isinstance(doc, list):
+        return [u for item in doc for u in _urls_in(item)]
+    return []
+
+
+def _without_request_urls(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _without_request_urls(v) for k, v in doc.items() if k not in ("url", "request_url")}
+    if isinstance(doc, list):
+        return [_without_request_urls(item) for item in doc]
+    return doc
+
+
+def test_socket_manifest_is_the_http_app_without_request_urls() -> None:
+    """Same name, commands, scopes, events and settings; only the request URLs and the mode differ."""
+    http, socket = _load(MANIFEST), _load(SOCKET_MANIFEST)
+    expected = _without_request_urls(http)
+    expected["settings"]["socket_mode_enabled"] = True
+    assert socket == expected
+
+
+def test_socket_manifest_says_which_app_level_token_to_create() -> None:
+    comments = [
+        line for line in SOCKET_MANIFEST.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("#")
+    ]
+    assert any("connections:write" in line for line in comments), "name the App-Level Token scope"
+    assert any("SLACK_APP_TOKEN" in line for line in comments), "say which variable the token goes in"
+    # an App-Level Token scope, not a bot scope: it must not be requested for the bot
+    assert "connections:write" not in _load(SOCKET_MANIFEST)["oauth_config"]["scopes"]["bot"]
+    assert set(APP_TOKEN_METHODS.values()) == {"connections:write"}
 
 
 def test_every_scope_is_justified(manifest: dict[str, Any]) -> None:
@@ -262,9 +325,10 @@ def test_web_api_methods_called_by_the_bot_are_in_the_scope_table() -> None:
     unknown = {
         m: where
         for m, where in called.items()
-        if m not in SCOPES_BY_METHOD and m not in METHODS_WITHOUT_SCOPE
+        if m not in SCOPES_BY_METHOD and m not in METHODS_WITHOUT_SCOPE and m not in APP_TOKEN_METHODS
     }
     assert not unknown, f"add these Web API methods to bot/scopes.py: {unknown}"
+    assert set(APP_TOKEN_METHODS) <= set(called), "an app-token method nothing calls: drop it from the table"
 
 
 def test_method_scanner() -> None:
