@@ -108,7 +108,7 @@ def deps_from_environment() -> Deps:
     report = Report()
     registry = load_registry(settings, report)
     if registry is not None:
-        report, db = check(settings, registry, need_slack=False, model=False)
+        report, db = check(settings, registry, need_slack=False, model=False, create_database=True)
         if db is not None:
             db.dispose()
     report.raise_problems()

@@ -99,7 +99,7 @@ def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = T
     report = Report()
     registry = load_registry(settings, report)
     if registry is not None:
-        found, db = check(settings, registry, need_slack=False, model=check_model)
+        found, db = check(settings, registry, need_slack=False, model=check_model, create_database=True)
         report = Report(report.facts + found.facts, report.warnings + found.warnings, report.problems + found.problems)
         if db is not None:
             db.dispose()

@@ -20,8 +20,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from storage import Actor, Database
-from storage import chain
+from storage import Actor, Database, chain
 from storage.export import (
     COLUMNS,
     HEADER_KEY,

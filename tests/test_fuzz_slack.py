@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from bot import modals
@@ -66,6 +66,9 @@ PROPERTY = settings(
     max_examples=30,
     deadline=None,
     database=None,
+    # No shrinking: every example is a round trip through the server, and shrinking one failure would
+    # take minutes; the failing example is printed as drawn (each draw is labelled).
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 MODAL_PROPERTY = settings(PROPERTY, max_examples=15)
@@ -104,7 +107,7 @@ TEXT = st.one_of(
     CLEAN,
     st.text(_chars, max_size=120),
     st.lists(st.one_of(st.sampled_from(NASTY), st.text(_chars, max_size=8)), max_size=10).map("".join),
-    st.tuples(st.sampled_from(NASTY + ["x", "é", "\U0001f600", "`<!channel>`"]), st.integers(500, 5000)).map(
+    st.tuples(st.sampled_from([*NASTY, "x", "é", "\U0001f600", "`<!channel>`"]), st.integers(500, 5000)).map(
         lambda pair: (pair[0] * pair[1])[: pair[1]]
     ),
 )
@@ -227,7 +230,10 @@ _clones = itertools.count(1)
 def templates(bot: Bot, *names: str) -> dict[str, Template]:
     """Start the real runs the examples clone: each paused by the real worker on a real model call."""
     starts = {
-        "refund": ("finance Refund $50 to customer 42", tool_call("process_refund", {"customer_id": "42", "amount": 50})),
+        "refund": (
+            "finance Refund $50 to customer 42",
+            tool_call("process_refund", {"customer_id": "42", "amount": 50}),
+        ),
         "big_refund": (
             "finance Refund $500 to customer 42",
             tool_call("process_refund", {"customer_id": "42", "amount": 500}),
@@ -399,7 +405,7 @@ METADATA = ["real", "no hash", "stale hash", "garbage hash", "forged channel", "
 GARBAGE_METADATA = st.one_of(
     st.text(_chars, max_size=200),
     st.sampled_from(["", "null", "[]", "{}", "1e999999", '{"r": 5}', '{"r": null}', '{"r": ["x"]}', '"r"',
-                     '{"r": "", "h": ""}', "[" * 3000, '{"r": {"r": "x"}}']),
+                     '{"r": "", "h": ""}', "{" * 3000, '{"r": {"r": "x"}}']),
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(_chars, max_size=20),
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["r", "c", "t", "h", "x"]), inner),
@@ -596,9 +602,12 @@ def test_modal_submissions_change_nothing_unless_entitled(
         edits = expected_edit(view, values, fn.parameters)
         assert edits is not None, f"a form with a value of the wrong type was applied: {values}"
         final = after.resolution.get("edited_args") or after.proposed_args or after.tool_args
-        assert final == fn.validate(req.current_args | edits), (final, edits)
         amount = final.get("amount")
-        assert not (isinstance(amount, float) and math.isnan(amount)), f"amount NaN slipped past the policy: {final}"
+        assert not isinstance(amount, float) or math.isfinite(amount), (
+            f"{user}'s edit to amount {amount} was accepted (now {after.status}); a threshold policy cannot be "
+            f"evaluated on a non-finite number (NaN > {REFUND_ADMIN_THRESHOLD} is false)"
+        )
+        assert final == fn.validate(req.current_args | edits), (final, edits)
         needs_admin = req.approval_type == "required" or float(amount or 0) > REFUND_ADMIN_THRESHOLD
         if after.status is RequirementStatus.APPROVED and needs_admin and req.tool_name == "process_refund":
             assert user in ADMINS and user != REQUESTER, f"{user} approved a refund of {amount} alone"
@@ -606,6 +615,58 @@ def test_modal_submissions_change_nothing_unless_entitled(
             assert after.approval_type == "required" or req.quorum > 1, "an edit left a plain request pending"
     if req.quorum > 1:
         assert after.status is not RequirementStatus.APPROVED, "one approver completed a quorum of two"
+
+
+def test_an_edit_to_a_non_finite_amount_is_never_approved_alone(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    """The refund policy compares the amount with a threshold; NaN compares false with everything."""
+    template = templates(bot, "refund")["refund"]
+    failures: list[str] = []
+    for typed in ("NaN", "nan", "-inf", "inf", "1e309"):
+        case = clone(bot, template)
+        req = case.req
+        watch = Watch(bot, caplog)
+        meta = modals.Metadata(req.id, "C_OPS", case.root_ts, req.current_hash).dump()
+        values = {"arg:amount": {modals.VALUE: {"type": "number_input", "value": typed}}}
+        response = bot.post(signing.view_submission_body(modals.EDIT_VIEW, meta, values, REQUESTER))
+        watch.assert_status(response, 200)
+        watch.wait(
+            lambda w=watch, r=req: w.new_ephemerals(REQUESTER) or not bot.deps.db.get_requirement(r.id).is_pending,
+            "the edit applied, escalated or refused",
+        )
+        watch.assert_clean()
+        after = bot.deps.db.get_requirement(req.id)
+        if after.status is RequirementStatus.APPROVED:
+            failures.append(f"the requester's edit of the $50 refund to amount {typed!r} was approved by them alone: "
+                            f"{after.resolution.get('edited_args')}")
+    assert not failures, "\n".join(failures)
+
+
+NASTY_METADATA = ["", "null", "{}", "[]", '{"r": 5}', '{"r": ""}', '{"r": "", "h": ""}', "1e999999", "\x00", "{" * 3000,
+                  "[" * 3000, "[" * 1500 + "]" * 1500, '{"r":' * 450 + '"x"' + "}" * 450]
+"""private_metadata that is not ours, up to Slack's 3000 characters: nested past Python's recursion limit too."""
+
+
+def test_garbage_private_metadata_is_dropped_without_a_failure(
+    bot: Bot, hotel: Template, caplog: pytest.LogCaptureFixture
+) -> None:
+    values = {"field:nights": {modals.VALUE: {"type": "number_input", "value": "3"}}}
+    failures: list[str] = []
+    for raw in NASTY_METADATA:
+        case = clone(bot, hotel)
+        before = {r.id: snapshot(r) for r in case.reqs}
+        since = last_seq(bot)
+        watch = Watch(bot, caplog)
+        response = bot.post(signing.view_submission_body(modals.INPUT_VIEW, raw, values, REQUESTER))
+        watch.wait(lambda w=watch: w.new_ephemerals(REQUESTER) or w.new_logs(), "a refusal or a log line",
+                   QUIET_OUTCOME_S, required=False)
+        try:
+            watch.assert_status(response, 200)
+            watch.assert_clean()
+            assert_unchanged(bot, case, before, since)
+        except AssertionError as exc:
+            shown = f"{raw[:12]!r}...{raw[-12:]!r}" if len(raw) > 24 else repr(raw)
+            failures.append(f"private_metadata {shown} ({len(raw)} chars): {str(exc).splitlines()[:2]}")
+    assert not failures, "\n".join(failures)
 
 
 # ------------------------------------------------------------------------------ 3. thread replies

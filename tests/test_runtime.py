@@ -34,8 +34,7 @@ from runner import (
     tool,
 )
 from runner.models import OpenAIChat
-from storage import Database, RequirementStatus, RunStatus
-from storage import chain
+from storage import Database, RequirementStatus, RunStatus, chain
 from storage.errors import (
     AlreadyDecided,
     ApprovalPending,

@@ -502,14 +502,19 @@ def test_worker_and_dev_say_what_is_missing(sqlite_url: str) -> None:
 
     settings = Settings(_env_file=None, database_url=sqlite_url, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match="REDIS_URL: cannot reach Redis"):
+        run_worker(settings, burst=True, check_model=False)
+    with pytest.raises(ConfigError, match="REDIS_URL") as both:
         run_worker(settings, burst=True)
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
-        run_dev(settings, port=free_port())
-    with_slack = settings.model_copy(
-        update={"slack_bot_token": SecretStr("xoxb-1"), "slack_signing_secret": SecretStr("s")}
-    )
+    assert "OPENAI_API_KEY" in both.value.message, "every problem at once"
     with pytest.raises(ConfigError, match="REDIS_URL"):
-        run_dev(with_slack, port=free_port())
+        run_dev(settings, port=free_port(), check_model=False)
+    with_slack = settings.model_copy(
+        update={"slack_bot_token": SecretStr("xoxb-1"), "slack_signing_secret": SecretStr("s"),
+                "slack_api_url": "http://127.0.0.1:1/api/"}
+    )
+    with pytest.raises(ConfigError, match="REDIS_URL") as three:
+        run_dev(with_slack, port=free_port(), check_model=False)
+    assert "SLACK_API_URL: cannot reach Slack" in three.value.message
 
 
 def test_procfile() -> None:

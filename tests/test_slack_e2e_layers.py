@@ -98,7 +98,7 @@ def check_checkpoint_card(bot: Bot, run: Any, req: Any, card: dict[str, Any], re
     assert [m["ts"] for m in replies] == [posted[STEP_OUTPUT].ts, posted[CARD].ts]
     full = replies[0]
     assert full["thread_ts"] == run.thread_ts
-    shown = unescape("\n".join(section_texts(full["blocks"])[1:]))
+    shown = unescape("\n".join(t[3:-3] for t in section_texts(full["blocks"])[1:]))  # code blocks: not formatting
     assert shown == report.strip()
 
     # ...and behind "View full output", as plain text.

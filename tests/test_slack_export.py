@@ -23,6 +23,7 @@ import pytest
 from bot import cards
 from bot.blockkit import validate_message
 from bot.commands import EXPORT_SYNTAX
+from bot.mrkdwn import escape
 from storage.export import COLUMNS, HEADER_KEY, verify_lines
 from storage.records import Actor, RunStatus
 from tests.fakes.openai_server import text, tool_call
@@ -208,7 +209,8 @@ def test_non_approver_is_refused_and_audited(bot: Bot) -> None:
 def test_bad_arguments_get_the_usage(bot: Bot, args: str, says: str) -> None:
     reply = bot.command(args, user="U_BOB", command="/approvals")
     assert reply["response_type"] == "ephemeral"
-    assert says in reply["text"] and EXPORT_SYNTAX in reply["text"]
+    # mrkdwn: what the user typed and the syntax's <id> are escaped, and read as typed in Slack.
+    assert escape(says) in reply["text"] and escape(EXPORT_SYNTAX) in reply["text"]
     assert not validate_message(reply["blocks"], reply["text"])
     assert bot.slack.files == [] and not bot.slack.calls_to("conversations.open")
     assert [e for e in events(bot) if e["action"].startswith("audit.")] == []

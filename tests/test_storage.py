@@ -18,8 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from storage import Actor, Database, NewRequirement, RequirementKind, RequirementStatus, RunStatus
-from storage import chain
+from storage import Actor, Database, NewRequirement, RequirementKind, RequirementStatus, RunStatus, chain
 from storage.errors import AlreadyDecided, NotFound, RequirementExpired, RunBusy
 from storage.migrate import alembic_config, current
 from storage.records import RequirementRecord, RunRecord
