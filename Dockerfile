@@ -1,5 +1,5 @@
 # One image for the web app and the worker. Slim, non-root; the command picks the process:
-#   web:     uvicorn --factory bot.app:create_app --host 0.0.0.0 --port 3000
+#   web:     uvicorn --factory bot.web.app:create_app --host 0.0.0.0 --port 3000
 #   worker:  signoff worker
 #   migrate: signoff db upgrade
 FROM python:3.11-slim
@@ -20,4 +20,4 @@ USER signoff
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4).status == 200 else 1)"
-CMD ["uvicorn", "--factory", "bot.app:create_app", "--host", "0.0.0.0", "--port", "3000"]
+CMD ["uvicorn", "--factory", "bot.web.app:create_app", "--host", "0.0.0.0", "--port", "3000"]

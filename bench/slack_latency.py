@@ -8,7 +8,7 @@ Run by hand, not in the test suite::
 
 Each repeat starts from nothing: a fresh database (an SQLite file, or a PostgreSQL schema), a
 fresh RQ queue name on the local Redis, a fresh ``FakeSlack`` (``tests/fakes``, a real HTTP
-stand-in for Slack's Web API) and the real web app (``bot.app.create_app``) under uvicorn in a
+stand-in for Slack's Web API) and the real web app (``bot.web.app.create_app``) under uvicorn in a
 subprocess on a free 127.0.0.1 port, built as in production (uvicorn's defaults, bolt's
 ``AsyncApp`` at ``POST /slack/events``, signature verification on). An ``httpx.AsyncClient``
 (keep-alive) then sends requests signed as Slack signs them and times each one until its HTTP
@@ -84,9 +84,9 @@ def serve(config: dict[str, Any]) -> None:
     """In the subprocess: the real web app under uvicorn, as the Procfile runs it."""
     import uvicorn
 
-    from bot.app import create_app
     from bot.deps import build_deps
     from bot.settings import Settings
+    from bot.web.app import create_app
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -306,7 +306,7 @@ def drain(env: Env) -> None:
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from bot.notifier import SlackNotifier
+    from bot.slack.notifier import SlackNotifier
     from runner import jobs, runtime
 
     deps = env.deps

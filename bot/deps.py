@@ -28,7 +28,7 @@ from storage.codec import utcnow
 from storage.database import Database
 
 if TYPE_CHECKING:
-    from bot.notifier import SlackNotifier
+    from bot.slack.notifier import SlackNotifier
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Deps:
         """Posts and updates Slack messages for runs; None without a bot token."""
         if not self.slack_configured():
             return None
-        from bot.notifier import SlackNotifier
+        from bot.slack.notifier import SlackNotifier
 
         return SlackNotifier.from_settings(self.settings, self.db, self.registry)
 
@@ -68,8 +68,8 @@ class Deps:
     def directory(self) -> policy.Directory:
         """User groups from Slack (cached) when Slack is configured; otherwise nobody is in one."""
         if self.slack_configured():
-            from bot.directory import SlackDirectory
-            from bot.notifier import make_web_client
+            from bot.slack.directory import SlackDirectory
+            from bot.slack.notifier import make_web_client
 
             return SlackDirectory(make_web_client(self.settings))
         return policy.StaticDirectory()
@@ -79,7 +79,7 @@ class Deps:
         """What a decision made in this process tells: Slack's cards, when Slack is configured."""
         if self.notifier is None:
             return []
-        from bot.cards_sync import CardSync
+        from bot.slack.cards_sync import CardSync
 
         return [CardSync(self.notifier)]
 

@@ -146,8 +146,8 @@ class _Server:
 
 
 def serve(settings: Settings, report: Report, port: int, redis_url: str, embedded: bool, out: Console) -> int:
-    from bot.app import create_app
     from bot.deps import build_deps
+    from bot.web.app import create_app
 
     deps = build_deps(settings)
     app = create_app(deps)

@@ -22,9 +22,9 @@ from rq.serializers import JSONSerializer
 from rq.worker.base import BaseWorker
 
 from bot.deps import Deps, build_deps
-from bot.notifier import SlackNotifier
 from bot.preflight import Report, check, load_registry
 from bot.settings import Settings
+from bot.slack.notifier import SlackNotifier
 from runner.jobs import JobContext, job_context
 from runner.recovery import RecoveryReport, recover
 from storage.database import Database

@@ -22,10 +22,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from bot import modals
 from bot.deps import Deps, build_deps
 from bot.settings import Settings
-from bot.slack_app import mount_slack
+from bot.slack import modals
+from bot.slack.app import mount_slack
 from bot.worker import make_worker
 from storage.records import RequirementRecord, RequirementStatus, RunRecord
 from tests.conftest import REDIS_URL, migrated

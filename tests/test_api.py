@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import ResolveIn, _decision
-from bot.app import create_app
 from bot.deps import Deps, build_deps
-from bot.notifier import SlackNotifier
 from bot.settings import Settings
+from bot.slack.notifier import SlackNotifier
+from bot.web.api import ResolveIn, _decision
+from bot.web.app import create_app
 from bot.worker import make_worker
 from runner import Agent, approval, runtime, tool
 from runner.decisions import Action
@@ -400,7 +400,7 @@ def test_required_approval_cannot_gate_input_or_external_tools(flags: dict[str, 
 def test_resolve_body_maps_to_the_action_for_the_requirement_kind(
     sqlite_db: Database, kind: RequirementKind, body: dict[str, Any], expected: Any
 ) -> None:
-    """``bot.api._decision`` for every kind (input and external kinds are not reachable through
+    """``bot.web.api._decision`` for every kind (input and external kinds are not reachable through
     the API today: see ``test_values_and_result_do_not_fit_an_approval``)."""
     run = sqlite_db.create_run(kind="agent", target_id="payments", target_name="P", input="x", state={"v": 1})
     spec = NewRequirement(call_key="t1:c1", kind=kind, tool_call_id="c1", tool_name="wire", tool_args={})

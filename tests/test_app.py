@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
 
-from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.settings import Settings
+from bot.web.app import create_app
 from storage.errors import SchemaBehind
 from tests.conftest import REDIS_URL, migrated
 

@@ -1,4 +1,4 @@
-"""bot.blockkit catches each Slack limit and lets a valid message through."""
+"""tests.blockkit catches each Slack limit and lets a valid message through."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot import cards, modals
-from bot.blockkit import truncate, validate_message, validate_view
+from bot.slack import cards, modals
 from runner.examples import send_customer_email
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
+from tests.blockkit import truncate, validate_message, validate_view
 
 
 def plain(text: str) -> dict[str, Any]:

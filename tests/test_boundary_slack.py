@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot import cards, modals
+from bot.slack import cards, modals
 from storage.records import NewRequirement, RequirementKind, RequirementStatus, RunStatus
 from tests.fakes.openai_server import text, tool_call
 from tests.slack_harness import (  # noqa: F401  (fixtures are used by name)

@@ -11,16 +11,16 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.models.views import View
 
-from bot import cards, modals, mrkdwn, notifier
-from bot.blockkit import validate_message, validate_view
-from bot.handler_base import refusal_text
-from bot.thread_replies import match_reply, parse_field_lines
+from bot.slack import cards, modals, mrkdwn, notifier
+from bot.slack.base import refusal_text
+from bot.slack.thread_replies import match_reply, parse_field_lines
 from runner.examples import process_refund, send_customer_email
 from runner.tools import tool
 from storage.errors import AlreadyDecided, InvalidDecision, NotAnApprover, NotFound, SelfApproval
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 from storage.redaction import MASK
 from storage.timeouts import MAX_REQUEST_BODY_BYTES
+from tests.blockkit import validate_message, validate_view
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HUGE = "x" * 50_000

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import cards
-from bot.blockkit import validate_message
-from bot.commands import (
+from bot.slack import cards
+from bot.slack.commands import (
     EXPORT_FORMATS,
     EXPORT_SYNTAX,
     SUBCOMMANDS,
@@ -32,6 +31,7 @@ from bot.commands import (
 )
 from runner.registry import describe, load
 from storage.timeouts import MAX_PROMPT_CHARS
+from tests.blockkit import validate_message
 
 IDS = ["customer-email", "finance", "infra"]
 

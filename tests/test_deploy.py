@@ -38,8 +38,8 @@ def test_each_service_command_exists(tmp_path: Path) -> None:
     services = compose()["services"]
     assert shutil.which("uvicorn") or (SIGNOFF.parent / "uvicorn").exists()
     web = services["web"]["command"]
-    assert web[:3] == ["uvicorn", "--factory", "bot.app:create_app"]
-    from bot.app import create_app
+    assert web[:3] == ["uvicorn", "--factory", "bot.web.app:create_app"]
+    from bot.web.app import create_app
 
     assert callable(create_app)
     for name in ("migrate", "worker"):
@@ -53,7 +53,7 @@ def test_the_dockerfile_is_slim_non_root_and_serves_the_factory() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim", text, re.M)
     assert re.search(r"^USER signoff", text, re.M)
-    assert '"--factory", "bot.app:create_app"' in text and "HEALTHCHECK" in text
+    assert '"--factory", "bot.web.app:create_app"' in text and "HEALTHCHECK" in text
 
 
 def test_every_name_in_env_example_is_a_real_setting() -> None:

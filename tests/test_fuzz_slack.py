@@ -42,9 +42,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from bot import modals
-from bot.cards import MAX_ID_CHARS
-from bot.notifier import card_options, tool_function
+from bot.slack import modals
+from bot.slack.cards import MAX_ID_CHARS
+from bot.slack.notifier import card_options, tool_function
 from runner.decisions import Action
 from runner.examples import REFUND_ADMIN_THRESHOLD
 from storage import NewRequirement
@@ -88,14 +88,14 @@ QUIET_OUTCOME_S = 1.5
 
 # ------------------------------------------------------------------------------ what people type
 
-_chars = st.characters(exclude_categories=("Cs",))  # anything a str can carry in UTF-8: NUL, C0, C1, RTL...
+_chars = st.characters(exclude_categories=["Cs"])  # anything a str can carry in UTF-8: NUL, C0, C1, RTL...
 NASTY = [
     "`", "```", "<!channel>", "<!here>", "<!everyone>", "<@U_BOB>", "<#C_OPS>", "<https://x.test|click>",
     "*bold*", "_i_", "~s~", "&amp;", "&lt;", "<", ">", "&", "\x00", "\x07", "\x1b[31m", "\x7f", "\x85", "\u200b",
     "\u202e", "\u2028", "\ufeff", "\U0001f600", "\n", "\r\n", "\t", " ", ":", "=", "nights", "nights: 4",
     "nights=3", "nan", "inf", "-inf", "1e309", "1_000", "\uff11\uff12", " 7 ", "3.0", "-1", "0", "null", "{}", "[]",
 ]
-CLEAN = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=200)
+CLEAN = st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=200)
 """Text a person could mean: no control characters."""
 NUMBERS = st.one_of(
     st.integers(-(10**6), 10**6).map(str),
@@ -629,10 +629,11 @@ def test_an_edit_to_a_non_finite_amount_is_never_approved_alone(bot: Bot, caplog
         values = {"arg:amount": {modals.VALUE: {"type": "number_input", "value": typed}}}
         response = bot.post(signing.view_submission_body(modals.EDIT_VIEW, meta, values, REQUESTER))
         watch.assert_status(response, 200)
-        watch.wait(
-            lambda w=watch, r=req: w.new_ephemerals(REQUESTER) or not bot.deps.db.get_requirement(r.id).is_pending,
-            "the edit applied, escalated or refused",
-        )
+
+        def settled(watch: Watch = watch, req: RequirementRecord = req) -> bool:
+            return bool(watch.new_ephemerals(REQUESTER)) or not bot.deps.db.get_requirement(req.id).is_pending
+
+        watch.wait(settled, "the edit applied, escalated or refused")
         watch.assert_clean()
         after = bot.deps.db.get_requirement(req.id)
         if after.status is RequirementStatus.APPROVED:
@@ -657,8 +658,11 @@ def test_garbage_private_metadata_is_dropped_without_a_failure(
         since = last_seq(bot)
         watch = Watch(bot, caplog)
         response = bot.post(signing.view_submission_body(modals.INPUT_VIEW, raw, values, REQUESTER))
-        watch.wait(lambda w=watch: w.new_ephemerals(REQUESTER) or w.new_logs(), "a refusal or a log line",
-                   QUIET_OUTCOME_S, required=False)
+
+        def heard(watch: Watch = watch) -> bool:
+            return bool(watch.new_ephemerals(REQUESTER) or watch.new_logs())
+
+        watch.wait(heard, "a refusal or a log line", QUIET_OUTCOME_S, required=False)
         try:
             watch.assert_status(response, 200)
             watch.assert_clean()

@@ -21,8 +21,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.limits import BodyLimit, install_limits
+from bot.web.app import create_app
+from bot.web.limits import BodyLimit, install_limits
 from storage.records import RequirementStatus
 from storage.timeouts import MAX_PROMPT_CHARS, MAX_REQUEST_BODY_BYTES
 from tests.fakes import signing

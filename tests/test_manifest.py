@@ -11,7 +11,7 @@ import pytest
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.scopes import (
+from tests.scopes import (
     METHODS_WITHOUT_SCOPE,
     SCOPES_BY_EVENT,
     SCOPES_BY_METHOD,

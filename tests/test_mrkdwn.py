@@ -1,4 +1,4 @@
-"""bot.mrkdwn: the one place model- and user-controlled text is made safe for Slack."""
+"""bot.slack.mrkdwn: the one place model- and user-controlled text is made safe for Slack."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot import mrkdwn
-from bot.mrkdwn import (
+from bot.slack import mrkdwn
+from bot.slack.mrkdwn import (
     BACKTICK_LOOKALIKE,
     bold,
     code,

@@ -25,12 +25,12 @@ from pydantic import SecretStr
 from redis import Redis
 from slack_sdk import WebClient
 
-from bot import cards, modals
 from bot.deps import build_deps
-from bot.directory import SlackDirectory
-from bot.notifier import SlackNotifier
 from bot.settings import Settings
-from bot.slack_app import mount_slack
+from bot.slack import cards, modals
+from bot.slack.app import mount_slack
+from bot.slack.directory import SlackDirectory
+from bot.slack.notifier import SlackNotifier
 from bot.worker import recovery_pass
 from runner.decisions import resolve
 from storage.codec import utcnow
@@ -421,9 +421,9 @@ async def test_bad_signature_is_refused(
 async def test_create_app_mounts_slack(
     sqlite_url: str, slack: FakeSlack, fake_openai: FakeOpenAI, queue_name: str
 ) -> None:
-    """The web process as the Procfile runs it: bot.app.create_app with the REST API and Slack."""
-    pytest.importorskip("bot.api", reason="bot/api.py (the REST API) is not in this tree yet")
-    from bot.app import create_app
+    """The web process as the Procfile runs it: bot.web.app.create_app with the REST API and Slack."""
+    pytest.importorskip("bot.web.api", reason="bot/api.py (the REST API) is not in this tree yet")
+    from bot.web.app import create_app
 
     deps = build_deps(make_settings(sqlite_url, slack, fake_openai, queue_name))
     app = create_app(deps)
@@ -519,7 +519,7 @@ def test_worker_and_dev_say_what_is_missing(sqlite_url: str) -> None:
 
 def test_procfile() -> None:
     procfile = (ROOT / "Procfile").read_text()
-    assert "web: uvicorn --factory bot.app:create_app --host 0.0.0.0 --port ${PORT:-3000}" in procfile
+    assert "web: uvicorn --factory bot.web.app:create_app --host 0.0.0.0 --port ${PORT:-3000}" in procfile
     assert "worker: signoff worker" in procfile
 
 

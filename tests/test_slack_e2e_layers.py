@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from bot import cards, modals
-from bot.notifier import CARD, STEP_OUTPUT
+from bot.slack import cards, modals
+from bot.slack.notifier import CARD, STEP_OUTPUT
 from runner.examples import collect_data
 from storage.records import RequirementKind, RequirementStatus, RunStatus
 from tests import slack_agents

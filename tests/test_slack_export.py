@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from bot import cards
-from bot.blockkit import validate_message
-from bot.commands import EXPORT_SYNTAX
-from bot.mrkdwn import escape
+from bot.slack import cards
+from bot.slack.commands import EXPORT_SYNTAX
+from bot.slack.mrkdwn import escape
 from storage.export import COLUMNS, HEADER_KEY, verify_lines
 from storage.records import Actor, RunStatus
+from tests.blockkit import validate_message
 from tests.fakes.openai_server import text, tool_call
 from tests.slack_harness import (  # noqa: F401  (fixtures are used by name)
     Bot,

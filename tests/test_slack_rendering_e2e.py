@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import cards, modals
+from bot.slack import cards, modals
 from storage.timeouts import MAX_REQUEST_BODY_BYTES
 from tests.fakes import signing
 from tests.fakes.openai_server import text, tool_call
@@ -42,7 +42,7 @@ def long_body() -> str:
 
 
 def unrender(shown: str) -> str:
-    """The inverse of ``bot.mrkdwn.code_text``: the characters a reader of the code blocks sees."""
+    """The inverse of ``bot.slack.mrkdwn.code_text``: the characters a reader of the code blocks sees."""
     shown = shown.replace("\u02cb", "`")
     shown = re.sub("\u27e6U\\+([0-9A-F]{4,6})\u27e7", lambda m: chr(int(m.group(1), 16)), shown)
     return shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -24,10 +24,10 @@ from fastapi import FastAPI
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import cards, modals
-from bot.app import create_app
 from bot.deps import build_deps
-from bot.socket_mode import SocketMode, SocketModeUnavailable
+from bot.slack import cards, modals
+from bot.slack.socket_mode import SocketMode, SocketModeUnavailable
+from bot.web.app import create_app
 from storage.records import RunRecord, RunStatus
 from tests.conftest import migrated
 from tests.fakes import signing
@@ -37,7 +37,7 @@ from tests.slack_harness import SECRET, Bot, audit_actions, free_port, make_sett
 
 pytestmark = [pytest.mark.redis]
 
-SOCKET_LOG = "bot.socket_mode"
+SOCKET_LOG = "bot.slack.socket_mode"
 
 
 class LifespanServer:
@@ -140,7 +140,7 @@ def socket_bot(socket_bot_factory: Callable[..., SocketBot]) -> SocketBot:
 
 
 def socket_records(caplog: pytest.LogCaptureFixture, level: int = logging.INFO) -> list[logging.LogRecord]:
-    """What ``bot.socket_mode`` logged (start-up runs in the fixture: the setup phase's records too)."""
+    """What ``bot.slack.socket_mode`` logged (start-up runs in the fixture: the setup phase's records too)."""
     records = caplog.get_records("setup") + caplog.records
     return [r for r in records if r.name == SOCKET_LOG and r.levelno >= level]
 

@@ -9,7 +9,7 @@ shapes Slack documents. Usage::
         client.chat_postMessage(channel="C_OPS", text="hi")
         assert fake.messages("C_OPS")[0]["text"] == "hi"
 
-Blocks sent to chat.* and views.* are checked with ``bot.blockkit``: a message Slack would refuse
+Blocks sent to chat.* and views.* are checked with ``tests.blockkit``: a message Slack would refuse
 gets ``{"ok": false, "error": "invalid_blocks", "errors": [...]}`` here too (the call is
 recorded all the same).
 """
@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.blockkit import validate_message, validate_view
+from tests.blockkit import validate_message, validate_view
 
 TEAM_ID = "T_TEST"
 TEAM_DOMAIN = "test"

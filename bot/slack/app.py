@@ -3,12 +3,12 @@
 The request signature is always verified (bolt's ``RequestVerification`` middleware, v0 HMAC and
 the 5-minute replay window); there is no switch to turn it off. bolt parses a body before it
 verifies it, so the route checks the signature first (401) and the body's shape second (400), and
-the body is bounded before either (``bot.limits``, 413): nothing unsigned reaches bolt's parser.
+the body is bounded before either (``bot.web.limits``, 413): nothing unsigned reaches bolt's parser.
 The bolt client talks to ``SLACK_API_URL`` so tests can point it at a local stand-in of Slack's Web
 API. bolt calls ``auth.test`` once, lazily, on the first request (to learn the bot's user id and
 ignore its own messages); nothing calls Slack when the app is built. ``register`` is the routing
-table: slash commands go to ``bot.slash_commands``, buttons and modals to ``bot.interactions``,
-thread replies to ``bot.thread_replies``.
+table: slash commands go to ``bot.slack.slash_commands``, buttons and modals to ``bot.slack.interactions``,
+thread replies to ``bot.slack.thread_replies``.
 """
 
 from __future__ import annotations
@@ -24,19 +24,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import cards, modals
 from bot.deps import Deps
-from bot.directory import SlackDirectory
-from bot.handler_base import Services
-from bot.interactions import Interactions
-from bot.limits import install_limits
-from bot.notifier import SlackNotifier, make_web_client
-from bot.slash_commands import SlashCommands
-from bot.thread_replies import ThreadReplies
+from bot.slack import cards, modals
+from bot.slack.interactions import Interactions
+from bot.slack.slash_commands import SlashCommands
+from bot.slack.thread_replies import ThreadReplies
+from bot.web.limits import install_limits
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +51,33 @@ def build_slack_app(deps: Deps) -> AsyncApp:
         request_verification_enabled=True,
         process_before_response=False,
         name="signoff",
+        logger=bolt_logger(),
     )
-    sync_client = make_web_client(deps.settings)
-    services = Services(
-        deps=deps,
-        notifier=SlackNotifier(sync_client, deps.db, deps.settings, deps.registry),
-        directory=SlackDirectory(sync_client),
-    )
-    register(bolt, services)
+    register(bolt, deps)
     return bolt
 
 
-def register(app: AsyncApp, services: Services) -> None:
+class _ClientOnPurpose(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client we
+    pass (pointed at SLACK_API_URL) wins; that is the intent, so the warning is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("signoff.slack.bolt")
+    if not any(isinstance(f, _ClientOnPurpose) for f in logger.filters):
+        logger.addFilter(_ClientOnPurpose())
+    return logger
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
     """Which listener answers which slash command, button, modal and event."""
-    slash = SlashCommands(services, app.client)
+    slash = SlashCommands(deps, app.client)
     app.command("/agent")(slash.agent_command)
     app.command("/approvals")(slash.approvals_command)
-    clicks = Interactions(services, app.client)
+    clicks = Interactions(deps, app.client)
     app.action(cards.APPROVE)(clicks.approve_clicked)
     for action_id in (cards.REJECT, cards.EDIT, cards.INPUT, cards.DONE):
         app.action(action_id)(clicks.open_modal)
@@ -79,13 +87,13 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(cards.OPEN_LINK)(clicks.ack_only)
     for callback in (modals.REJECT_VIEW, modals.EDIT_VIEW, modals.INPUT_VIEW, modals.DONE_VIEW):
         app.view_submission(callback)(clicks.view_submitted)
-    app.event("message")(ThreadReplies(services, app.client).message_posted)
+    app.event("message")(ThreadReplies(deps, app.client).message_posted)
 
 
 def mount_slack(app: FastAPI, deps: Deps) -> AsyncApp:
     """Add ``POST /slack/events`` to ``app``; returns the bolt app (also at ``app.state.slack``).
 
-    In front of bolt, in order: the body limit (``bot.limits``, 413), Slack's unsigned
+    In front of bolt, in order: the body limit (``bot.web.limits``, 413), Slack's unsigned
     ``ssl_check`` probe (200, as bolt would), the signature (401 before anything parses the body),
     the body's shape (400 for what bolt could not parse). Only then does bolt dispatch the request,
     verifying the signature again with its own middleware.

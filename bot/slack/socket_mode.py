@@ -2,7 +2,7 @@
 
 With ``SLACK_APP_TOKEN`` set (an app-level token, ``xapp-...``, with the ``connections:write``
 scope; ``manifest.socket.yml`` creates such an app) the web process connects on start-up and
-closes the connection on shutdown (``bot.app.create_app``'s lifespan). Envelopes from Slack (slash
+closes the connection on shutdown (``bot.web.app.create_app``'s lifespan). Envelopes from Slack (slash
 commands, interactivity, events) go to the same bolt ``AsyncApp`` that serves
 ``POST /slack/events`` (``app.state.slack``), so the routing table, the listeners and their acks
 are the same in both modes; HTTP mode stays for production and keeps working alongside. bolt does

@@ -25,7 +25,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from bot.blockkit import MAX_SECTION_TEXT
+from bot.slack.limits import MAX_SECTION_TEXT
 
 BACKTICK = "`"
 BACKTICK_LOOKALIKE = "\u02cb"  # MODIFIER LETTER GRAVE ACCENT: shown where a value has a backtick

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.commands import Export
+from bot.slack.commands import Export
 from storage.export import export_lines
 
 

@@ -2,7 +2,7 @@
 
 Approve decides at once; Reject, Edit & approve, Provide input and Mark done first check that the
 request is still pending and that the person may decide it, then open a modal whose submission
-decides. Both go through ``bot.deciding`` to ``runner.decisions.resolve``. A button's value and a
+decides. Both go through ``bot.slack.base`` to ``runner.decisions.resolve``. A button's value and a
 modal's ``private_metadata`` are only ever used to find the requirement (or run) id and the hash
 of the arguments the card or modal showed (``seen_hash``: a decision applies to those arguments
 only): who may decide, what is pending and what the arguments are come from SQL. "View full
@@ -19,11 +19,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import cards, modals
-from bot.deciding import Decider
-from bot.handler_base import Ack, refusal_text
-from bot.mrkdwn import code, escape
-from bot.notifier import card_options, tool_function
+from bot.slack import cards, modals
+from bot.slack.base import Ack, Decider, refusal_text
+from bot.slack.mrkdwn import code, escape
+from bot.slack.notifier import card_options, tool_function
 from runner.decisions import Action
 from storage.errors import AlreadyDecided, InvalidDecision, RunBusy, SignoffError
 from storage.records import Actor, Principal, RequirementRecord, RunRecord, Surface
@@ -84,7 +83,7 @@ class Interactions(Decider):
         A refusal is audited exactly as ``resolve`` audits a refused click.
         """
         principal = Principal(actor.id or "", actor.name)
-        return self.s.deps.service.authorize(requirement_id, principal, action, surface=Surface.SLACK)
+        return self.deps.service.authorize(requirement_id, principal, action, surface=Surface.SLACK)
 
     async def open_modal(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
         """Reject / Edit & approve / Provide input / Mark done: check, then open the modal."""
@@ -111,7 +110,7 @@ class Interactions(Decider):
         if action is Action.REJECT:
             view = modals.reject_modal(req, meta)
         elif action is Action.EDIT:
-            fn = tool_function(self.s.deps.registry, run, req)
+            fn = tool_function(self.deps.registry, run, req)
             options = card_options(req, fn)
             if fn is None or not options["editable"]:
                 text = "This tool's arguments cannot be edited here (read them with *View full arguments*)."
@@ -132,9 +131,9 @@ class Interactions(Decider):
 
     def _arguments_page(self, requirement_id: str, channel: str | None, ts: str | None, page: int) -> dict[str, Any]:
         """Blocking: one page of the full arguments, from SQL (masked as the cards mask them)."""
-        req = self.s.deps.db.get_requirement(requirement_id)
-        run = self.s.deps.db.get_run(req.run_id)
-        declared = card_options(req, tool_function(self.s.deps.registry, run, req))["declared"]
+        req = self.deps.db.get_requirement(requirement_id)
+        run = self.deps.db.get_run(req.run_id)
+        declared = card_options(req, tool_function(self.deps.registry, run, req))["declared"]
         return modals.full_arguments(req, modals.Metadata(req.id, channel, ts, req.current_hash), declared, page)
 
     async def view_arguments(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -187,7 +186,7 @@ class Interactions(Decider):
 
         def retry() -> RunRecord | str:
             try:
-                return self.s.deps.service.retry(run_id, Principal(user, name), surface=Surface.SLACK)
+                return self.deps.service.retry(run_id, Principal(user, name), surface=Surface.SLACK)
             except RunBusy as exc:
                 return f"Run {code(run_id, 80)} is {escape(exc.status)}; there is nothing to retry."
             except SignoffError as exc:
@@ -226,7 +225,7 @@ class Interactions(Decider):
         def prepare() -> tuple[Action, dict[str, Any]]:
             """Parse the form against what SQL says the requirement is (never against the view)."""
             nonlocal channel, thread_ts
-            db = self.s.deps.db
+            db = self.deps.db
             req = db.get_requirement(meta.requirement_id)
             run = db.get_run(req.run_id)
             channel = channel or run.channel
@@ -238,7 +237,7 @@ class Interactions(Decider):
                 return Action.DONE, {"result": modals.text_value(state, modals.RESULT_BLOCK)}
             if callback == modals.INPUT_VIEW:
                 return Action.ANSWER, {"values": modals.parse_input(state, req.user_input_schema)}
-            fn = tool_function(self.s.deps.registry, run, req)
+            fn = tool_function(self.deps.registry, run, req)
             if fn is None:
                 raise InvalidDecision("this tool's arguments cannot be edited any more")
             offered = modals.editable_fields(req, fn.parameters, card_options(req, fn)["declared"])

@@ -4,7 +4,7 @@ A ``Content-Length`` above the limit is refused at once, without reading a byte 
 body without one (chunked) is counted as it streams: the chunk that crosses the limit is the last
 one read, so no more than the limit is ever buffered, and the 413 carries ``Connection: close`` so
 the server drops the rest instead of reading it. Installed on the whole web process by
-``bot.app.create_app`` and by ``bot.slack_app.mount_slack`` (``install_limits`` is idempotent).
+``bot.web.app.create_app`` and by ``bot.slack.app.mount_slack`` (``install_limits`` is idempotent).
 """
 
 from __future__ import annotations

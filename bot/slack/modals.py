@@ -6,7 +6,7 @@ SHA-256 of the arguments the modal was opened on (``h``), so a submission decide
 Each input block's ``block_id`` is ``<prefix>:<name>`` and its ``action_id`` is ``value``.
 
 What a modal shows goes through ``storage.redaction`` (sensitive values are masked, never
-pre-filled) and ``bot.mrkdwn`` (escaped, invisible characters shown). The full arguments are
+pre-filled) and ``bot.slack.mrkdwn`` (escaped, invisible characters shown). The full arguments are
 paged so every character can be read; a value the edit modal cannot hold whole is not offered
 as an input at all (it is kept exactly as is) rather than pre-filled cut.
 """
@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from bot import mrkdwn
-from bot.blockkit import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
-from bot.cards import (
+from bot.slack import mrkdwn
+from bot.slack.cards import (
     ARGS_PAGE,
     MAX_ID_CHARS,
     PREVIOUS_OUTPUT,
@@ -32,7 +31,8 @@ from bot.cards import (
     render_value,
     shown_args,
 )
-from bot.mrkdwn import code, escape, plain
+from bot.slack.limits import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
+from bot.slack.mrkdwn import code, escape, plain
 from storage.records import RequirementRecord
 from storage.redaction import is_sensitive_name, redact
 from storage.timeouts import MAX_REQUEST_BODY_BYTES

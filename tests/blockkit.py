@@ -1,4 +1,4 @@
-"""A pure validator of Slack's Block Kit limits.
+"""A pure validator of Slack's Block Kit limits, for the tests (what slack_sdk's models lack).
 
 Slack answers ``invalid_blocks`` (messages) or ``invalid_arguments`` (views) when a payload breaks
 one of its limits, and the whole message is lost. These functions find such problems before
@@ -19,38 +19,39 @@ from typing import Any, Final
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-# -- limits (https://docs.slack.dev/reference/block-kit) -------------------------------------------
-
-MAX_MESSAGE_BLOCKS: Final = 50
-MAX_VIEW_BLOCKS: Final = 100
-MAX_MESSAGE_TEXT: Final = 40_000
-MAX_SECTION_TEXT: Final = 3000
-MAX_SECTION_FIELDS: Final = 10
-MAX_SECTION_FIELD_TEXT: Final = 2000
-MAX_HEADER_TEXT: Final = 150
-MAX_CONTEXT_ELEMENTS: Final = 10
-MAX_ACTIONS_ELEMENTS: Final = 25
-MAX_BUTTON_TEXT: Final = 75
-MAX_BUTTON_VALUE: Final = 2000
-MAX_BUTTON_URL: Final = 3000
-MAX_ID: Final = 255  # action_id, block_id, callback_id, external_id
-MAX_VIEW_TITLE: Final = 24
-MAX_VIEW_BUTTON: Final = 24  # submit / close
-MAX_PRIVATE_METADATA: Final = 3000
-MAX_INPUT_LABEL: Final = 2000
-MAX_INPUT_HINT: Final = 2000
-MAX_TEXT_INPUT_LENGTH: Final = 3000
-MAX_PLACEHOLDER: Final = 150
-MAX_SELECT_OPTIONS: Final = 100
-MAX_OPTION_TEXT: Final = 75
-MAX_OPTION_VALUE: Final = 150
-MAX_CHOICE_OPTIONS: Final = 10  # checkboxes, radio_buttons
-MAX_OVERFLOW_OPTIONS: Final = 5
-MAX_IMAGE_URL: Final = 3000
-MAX_ALT_TEXT: Final = 2000
-MAX_CONFIRM_TITLE: Final = 100
-MAX_CONFIRM_TEXT: Final = 300
-MAX_CONFIRM_BUTTON: Final = 30
+from bot.slack.limits import (
+    MAX_ACTIONS_ELEMENTS,
+    MAX_ALT_TEXT,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_URL,
+    MAX_BUTTON_VALUE,
+    MAX_CHOICE_OPTIONS,
+    MAX_CONFIRM_BUTTON,
+    MAX_CONFIRM_TEXT,
+    MAX_CONFIRM_TITLE,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_HEADER_TEXT,
+    MAX_ID,
+    MAX_IMAGE_URL,
+    MAX_INPUT_HINT,
+    MAX_INPUT_LABEL,
+    MAX_MESSAGE_BLOCKS,
+    MAX_MESSAGE_TEXT,
+    MAX_OPTION_TEXT,
+    MAX_OPTION_VALUE,
+    MAX_OVERFLOW_OPTIONS,
+    MAX_PLACEHOLDER,
+    MAX_PRIVATE_METADATA,
+    MAX_SECTION_FIELD_TEXT,
+    MAX_SECTION_FIELDS,
+    MAX_SECTION_TEXT,
+    MAX_SELECT_OPTIONS,
+    MAX_TEXT_INPUT_LENGTH,
+    MAX_VIEW_BLOCKS,
+    MAX_VIEW_BUTTON,
+    MAX_VIEW_TITLE,
+    truncate,
+)
 
 KNOWN_BLOCK_TYPES: Final = frozenset(
     {"section", "divider", "header", "context", "actions", "input", "rich_text", "image"}
@@ -82,21 +83,6 @@ OTHER_ELEMENT_TYPES: Final = frozenset(
 )
 
 Problems = list[str]
-
-
-def truncate(text: str, limit: int, marker: str = "…") -> str:
-    """Shorten ``text`` to at most ``limit`` characters, ending with ``marker`` when cut.
-
-    Never exceeds ``limit``, whatever the marker's length (a marker longer than the limit is
-    itself cut); a negative or zero limit gives the empty string.
-    """
-    if limit <= 0:
-        return ""
-    if len(text) <= limit:
-        return text
-    if len(marker) >= limit:
-        return marker[:limit]
-    return text[: limit - len(marker)] + marker
 
 
 # -- public entry points ------------------------------------------------------------------------
@@ -477,3 +463,6 @@ def _check_option_groups(groups: Any, path: str) -> Problems:
         problems.extend(_check_text(group.get("label"), f"{gpath}/label", MAX_OPTION_TEXT, True))
         problems.extend(_check_options(group.get("options"), f"{gpath}/options", MAX_SELECT_OPTIONS))
     return problems
+
+
+__all__ = ["truncate", "validate_message", "validate_view"]

@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import cards, modals
 from bot.settings import Settings
+from bot.slack import cards, modals
 from runner.listener import RunListener
 from runner.registry import Registry
 from runner.tools import Function

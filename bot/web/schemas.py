@@ -1,4 +1,4 @@
-"""The REST API's request and response models (routes live in ``bot.api``).
+"""The REST API's request and response models (routes live in ``bot.web.api``).
 
 Every datetime in a response is time-zone aware (UTC); argument values are redacted with the
 request's sensitive fields before they are put in a model.

@@ -1,10 +1,10 @@
 """The web process: FastAPI with Slack at ``POST /slack/events`` (and over Socket Mode when
 ``SLACK_APP_TOKEN`` is set), the REST API and ``/healthz``.
 
-FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack_app``), API
-calls to ``bot.api``; both call the same domain functions in ``runner``. Every request body is bounded
-(``bot.limits``: 413 past ``MAX_REQUEST_BODY_BYTES``, before anything parses it).
-``uvicorn --factory bot.app:create_app`` builds the app from the environment's settings.
+FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack.app``), API
+calls to ``bot.web.api``; both call the same domain functions in ``runner``. Every request body is bounded
+(``bot.web.limits``: 413 past ``MAX_REQUEST_BODY_BYTES``, before anything parses it).
+``uvicorn --factory bot.web.app:create_app`` builds the app from the environment's settings.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.deps import Deps, build_deps
-from bot.limits import install_limits
 from bot.preflight import Report
 from bot.settings import load_settings
+from bot.web.limits import install_limits
 from storage.timeouts import HEALTHCHECK_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,14 @@ async def _probe(check: Any) -> str:
 @asynccontextmanager
 async def socket_mode_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """With ``SLACK_APP_TOKEN``: Socket Mode on the same bolt app (``app.state.slack``), connected at
-    start-up and closed at shutdown (``bot.socket_mode``). A token Slack refuses is one error line;
+    start-up and closed at shutdown (``bot.slack.socket_mode``). A token Slack refuses is one error line;
     HTTP mode goes on either way."""
     bolt = getattr(app.state, "slack", None)
     if bolt is None:  # Slack is not configured: nothing to connect
         app.state.socket_mode = None
         yield
         return
-    from bot.socket_mode import socket_mode
+    from bot.slack.socket_mode import socket_mode
 
     async with socket_mode(bolt, app.state.deps.settings) as connection:
         app.state.socket_mode = connection
@@ -55,7 +55,7 @@ async def socket_mode_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(deps: Deps | None = None) -> FastAPI:
-    """The web app (``uvicorn --factory bot.app:create_app``): from the environment's settings,
+    """The web app (``uvicorn --factory bot.web.app:create_app``): from the environment's settings,
     or from the container a test or ``signoff dev`` built."""
     if deps is None:
         deps = deps_from_environment()
@@ -86,8 +86,8 @@ def create_app(deps: Deps | None = None) -> FastAPI:
             status_code=200 if healthy else 503,
         )
 
-    from bot.api import build_router, install_error_handler
-    from bot.slack_app import mount_slack
+    from bot.slack.app import mount_slack
+    from bot.web.api import build_router, install_error_handler
 
     app.include_router(build_router(deps, deps.service))
     install_error_handler(app)

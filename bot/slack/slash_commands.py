@@ -1,7 +1,7 @@
 """Slash commands: ``/agent`` starts, lists, reports on and cancels runs; ``/approvals`` lists
 what is waiting for the caller and, as ``/approvals export``, sends an approver the audit log.
 
-Parsing lives in ``bot.commands`` and the export file in ``bot.slack_export``; this module acks,
+Parsing lives in ``bot.slack.commands`` and the export file in ``bot.slack.export``; this module acks,
 answers (ephemerally) and does the blocking work off the event loop: creating and enqueuing a run,
 cancelling one, finding the approvals a person may decide.
 """
@@ -14,11 +14,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import cards, commands
-from bot.handler_base import Ack, HandlerBase, refusal_text
-from bot.mrkdwn import bold, code, escape
-from bot.notifier import ROOT
-from bot.slack_export import initial_comment, write_export
+from bot.slack import cards, commands
+from bot.slack.base import Ack, HandlerBase, refusal_text
+from bot.slack.export import initial_comment, write_export
+from bot.slack.mrkdwn import bold, code, escape
+from bot.slack.notifier import ROOT
 from runner import policy
 from runner.registry import describe
 from storage.database import new_id
@@ -34,7 +34,7 @@ class SlashCommands(HandlerBase):
     # ------------------------------------------------------------------ /agent
 
     async def agent_command(self, ack: Ack, command: dict[str, Any], respond: Any) -> None:
-        registry = self.s.deps.registry
+        registry = self.deps.registry
         parsed = commands.parse(command.get("text"), registry.ids())
         user = str(command.get("user_id") or "")
         channel = command.get("channel_id")
@@ -71,7 +71,7 @@ class SlashCommands(HandlerBase):
     ) -> None:
         """Checked by the decision service before anything is posted (prompt, rate, queue), then
         the root message, then the run created queued in its thread and enqueued."""
-        service = self.s.deps.service
+        service = self.deps.service
         principal = Principal(user, user_name)
         try:
             await asyncio.to_thread(service.check_start, principal, target.id, cmd.prompt, surface=Surface.SLACK)
@@ -94,8 +94,8 @@ class SlashCommands(HandlerBase):
                 principal, target.id, cmd.prompt, surface=Surface.SLACK, channel=root_channel, thread_ts=root_ts,
                 run_id=run_id, enqueue=False,
             )
-            self.s.deps.db.add_slack_message(SlackMessage(run_id, None, ROOT, root_channel, root_ts))
-            service.enqueue_start(self.s.deps.db.get_run(run_id))
+            self.deps.db.add_slack_message(SlackMessage(run_id, None, ROOT, root_channel, root_ts))
+            service.enqueue_start(self.deps.db.get_run(run_id))
 
         try:
             await asyncio.to_thread(create)
@@ -106,7 +106,7 @@ class SlashCommands(HandlerBase):
             await self.ephemeral(channel, user, f":x: The run could not be started: {type(exc).__name__}.")
 
     def _status(self, run_id: str) -> tuple[str, list[dict[str, Any]]]:
-        db = self.s.deps.db
+        db = self.deps.db
         try:
             run = db.get_run(run_id)
         except NotFound as exc:
@@ -115,7 +115,7 @@ class SlashCommands(HandlerBase):
 
     def _cancel(self, run_id: str, user: str, user_name: str | None) -> tuple[str, list[dict[str, Any]]]:
         try:
-            self.s.deps.service.cancel(
+            self.deps.service.cancel(
                 run_id, Principal(user, user_name), surface=Surface.SLACK, reason=f"Cancelled by <@{user}>."
             )
         except RunBusy as exc:
@@ -151,8 +151,8 @@ class SlashCommands(HandlerBase):
         self, user: str
     ) -> tuple[int, list[tuple[RequirementRecord, RunRecord, tuple[str, str] | None]]]:
         """The exact count of what waits for ``user``, and the ones to show (with their cards)."""
-        db = self.s.deps.db
-        pending = self.s.deps.service.pending_for(Principal(user))
+        db = self.deps.db
+        pending = self.deps.service.pending_for(Principal(user))
         out: list[tuple[RequirementRecord, RunRecord, tuple[str, str] | None]] = []
         for req, run in pending.shown:
             messages = db.slack_messages(requirement_id=req.id)
@@ -164,9 +164,9 @@ class SlashCommands(HandlerBase):
 
     def _may_export(self, cmd: commands.Export, actor: Actor) -> bool:
         """Blocking: only approvers may export; a refusal is audited."""
-        if actor.id and policy.is_approver(actor.id, self.s.deps.settings.signoff_approvers, self.s.directory):
+        if actor.id and policy.is_approver(actor.id, self.deps.settings.signoff_approvers, self.deps.directory):
             return True
-        self.s.deps.db.append_audit(
+        self.deps.db.append_audit(
             action="audit.export_refused",
             actor=actor,
             outcome="NotAnApprover",
@@ -189,9 +189,9 @@ class SlashCommands(HandlerBase):
             "I will send you the file in a direct message.",
             respond=respond,
         )
-        db = self.s.deps.db
+        db = self.deps.db
         try:
-            export = await asyncio.to_thread(write_export, db, cmd, now=self.s.deps.clock())
+            export = await asyncio.to_thread(write_export, db, cmd, now=self.deps.clock())
         except Exception as exc:
             log.exception("writing the audit export for %s failed", user)
             text = f":x: The export could not be written ({type(exc).__name__}); nothing was sent."

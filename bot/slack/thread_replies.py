@@ -3,8 +3,8 @@
 A reply in a run's thread answers its pending user-input requirement when it is unambiguous (one
 question with one field, or ``field: value`` lines naming one question's fields); otherwise the
 person is told how to reply. Slack may deliver an event more than once: each event id is handled
-once (``first_time_seen``). The answer is decided through ``bot.deciding`` like a modal's. A reply
-carrying a control character (``bot.commands.refused_character``: NUL cannot even be stored on
+once (``first_time_seen``). The answer is decided through ``bot.slack.base`` like a modal's. A reply
+carrying a control character (``bot.slack.commands.refused_character``: NUL cannot even be stored on
 PostgreSQL) answers nothing: the person is told which character to remove.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import refused_character
-from bot.deciding import Decider
+from bot.slack.base import Decider
+from bot.slack.commands import refused_character
 from runner.decisions import Action
 from storage.records import Actor, RequirementKind, RequirementRecord, RequirementStatus
 
@@ -65,7 +65,7 @@ class ThreadReplies(Decider):
         self, event_id: str, channel: str, thread_ts: str, text: str
     ) -> tuple[str, dict[str, Any]] | str | None:
         """Which pending question a thread reply answers, with the values; a hint when unclear."""
-        db = self.s.deps.db
+        db = self.deps.db
         run = db.run_for_thread(channel, thread_ts)
         if run is None or not db.first_time_seen(event_id):
             return None

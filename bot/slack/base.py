@@ -1,29 +1,31 @@
-"""What every Slack listener shares: its services, talking back to one person, and refusals.
+"""What every Slack listener shares: the container, talking back to one person, refusals, and
+``decide``, the one path from a listener to the decision service.
 
-The listeners (``bot.slash_commands``, ``bot.interactions``, ``bot.thread_replies``) acknowledge
-first (Slack gives 3 s), then do their blocking work (SQL, RQ, the synchronous Slack client that
-updates cards) in ``asyncio.to_thread`` so the event loop keeps serving other requests. What they
-say back is ephemeral, seen only by the person who acted; ``refusal_text`` words every domain
-refusal (``storage.errors``) the same way wherever it surfaces.
+The listeners (``slash_commands``, ``interactions``, ``thread_replies``) acknowledge first (Slack
+gives 3 s), then do their blocking work (SQL, RQ, the synchronous Slack client that updates
+cards) in ``asyncio.to_thread`` so the event loop keeps serving other requests. What they say
+back is ephemeral, seen only by the person who acted; ``refusal_text`` words every domain refusal
+(``storage.errors``) the same way wherever it surfaces. ``decide`` calls
+``DecisionService.decide`` as the Slack user who acted (the service refreshes the cards and
+enqueues ``continue_run``); a stale card is redrawn as it really is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import cards
-from bot.blockkit import truncate
 from bot.deps import Deps
-from bot.directory import SlackDirectory
-from bot.mrkdwn import code, escape
-from bot.notifier import SlackNotifier
+from bot.slack import cards
+from bot.slack.limits import truncate
+from bot.slack.mrkdwn import code, escape
 from runner import policy
+from runner.decisions import Action, DecisionResult
 from storage.errors import (
     AlreadyDecided,
     InvalidDecision,
@@ -34,24 +36,11 @@ from storage.errors import (
     SignoffError,
     StaleArguments,
 )
-from storage.records import RequirementStatus, RunRecord
+from storage.records import Actor, Principal, RequirementStatus, Surface
 
 log = logging.getLogger(__name__)
 
 Ack = Callable[..., Awaitable[Any]]
-
-
-@dataclass
-class Services:
-    """What the listeners need besides bolt's own client."""
-
-    deps: Deps
-    notifier: SlackNotifier
-    directory: SlackDirectory
-
-    @property
-    def db(self) -> Any:
-        return self.deps.db
 
 
 def _approver(ident: str) -> str:
@@ -95,8 +84,8 @@ def refusal_text(exc: SignoffError) -> str:
 class HandlerBase:
     """The services and bolt's async client, with the replies every listener sends."""
 
-    def __init__(self, services: Services, client: AsyncWebClient) -> None:
-        self.s = services
+    def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
+        self.deps = deps
         self.client = client
 
     async def ephemeral(
@@ -133,8 +122,63 @@ class HandlerBase:
         except SlackApiError:
             return None
 
-    def may_manage(self, run: RunRecord, user: str) -> bool:
-        """The requester and the approvers may cancel or retry a run (only approvers one started by the API)."""
-        if run.requester is not None and user == run.requester:
-            return True
-        return policy.is_approver(user, self.s.deps.settings.signoff_approvers, self.s.directory)
+
+class Decider(HandlerBase):
+    """A listener that applies decisions."""
+
+    def refresh_one(self, requirement_id: str) -> None:
+        """After a refused click on a stale card: show the card as it really is now."""
+        deps = self.deps
+        try:
+            req = deps.db.get_requirement(requirement_id)
+            run = deps.db.get_run(req.run_id)
+        except NotFound:
+            return
+        for listener in deps.service.listeners:
+            listener.on_resolved(run, req)
+
+    async def decide(
+        self,
+        requirement_id: str,
+        actor: Actor,
+        action: Action,
+        *,
+        channel: str | None,
+        thread_ts: str | None,
+        respond: Any = None,
+        seen_hash: str | None = None,
+        **kwargs: Any,
+    ) -> DecisionResult | None:
+        """Decide off the loop as the Slack user who acted; tell them (ephemerally) when it did not work."""
+        principal = Principal(actor.id or "", actor.name)
+        user = actor.id or ""
+        try:
+            outcome = await asyncio.to_thread(
+                self.deps.service.decide,
+                requirement_id,
+                principal,
+                action,
+                surface=Surface.SLACK,
+                seen_hash=seen_hash,
+                **kwargs,
+            )
+        except SignoffError as exc:
+            await self.ephemeral(channel, user, refusal_text(exc), thread_ts=thread_ts, respond=respond)
+            if isinstance(exc, AlreadyDecided | RequirementExpired | StaleArguments):
+                await asyncio.to_thread(self.refresh_one, requirement_id)
+            return None
+        except Exception:
+            log.exception("deciding %s failed", requirement_id)
+            text = ":warning: Could not record your decision; nothing was decided. Try again in a moment."
+            await self.ephemeral(channel, user, text, thread_ts=thread_ts, respond=respond)
+            return None
+        if outcome.escalated:
+            text = (
+                ":lock: Your edit puts this request under its approval policy: an approver must now "
+                "sign off on the edited arguments. The card has been sent to them."
+            )
+            await self.ephemeral(channel, user, text, thread_ts=thread_ts, respond=respond)
+        elif not outcome.decided:
+            text, blocks = cards.vote_line(outcome.votes, outcome.quorum, user)
+            await self.ephemeral(channel, user, text, blocks, thread_ts=thread_ts, respond=respond)
+        return outcome

@@ -1,14 +1,14 @@
 """Block Kit for messages: pure functions, records in, ``(text, blocks)`` out.
 
-Every builder keeps within Slack's limits (see ``bot.blockkit``): long values are truncated on
+Every builder keeps within Slack's limits (``bot.slack.limits``): long values are truncated on
 the card and the full arguments stay readable, every character of them, through the "View full
-arguments" button, which opens the paged modal built by ``bot.modals.full_arguments``.
+arguments" button, which opens the paged modal built by ``bot.slack.modals.full_arguments``.
 
 What a card shows is what the approver decides on: the arguments on the table now
 (``req.current_args``, an edit's proposal while a quorum votes), masked through
 ``storage.redaction`` (declared sensitive fields, secret-looking names, everything when the
 declared set is unknown), and every model- or user-controlled string escaped through
-``bot.mrkdwn``, in the blocks and in the notification ``text`` alike. The Approve button carries
+``bot.slack.mrkdwn``, in the blocks and in the notification ``text`` alike. The Approve button carries
 ``<requirement id>|<sha256 of the arguments shown>`` (see :func:`parse_action_value`) so a click
 approves what the card showed, never arguments that changed since; the click handler loads
 everything else from SQL.
@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blockkit import (
+from bot.slack.limits import (
     MAX_BUTTON_VALUE,
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_FIELD_TEXT,
@@ -29,11 +29,11 @@ from bot.blockkit import (
     MAX_SECTION_TEXT,
     truncate,
 )
-from bot.mrkdwn import bold, code, code_block, code_text, cut, escape, safe_cut
+from bot.slack.mrkdwn import bold, code, code_block, code_text, cut, escape, safe_cut
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 from storage.redaction import merge_declared, redact
 
-# action ids (bot.slack_app routes them to bot.interactions)
+# action ids (bot.slack.app routes them to bot.slack.interactions)
 APPROVE = "signoff_approve"
 REJECT = "signoff_reject"
 EDIT = "signoff_edit"

@@ -32,7 +32,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bot.api_schemas import (
+from bot.deps import Deps
+from bot.web.schemas import (
     ERRORS,
     ApprovalDetail,
     ApprovalOut,
@@ -48,7 +49,6 @@ from bot.api_schemas import (
     RunOut,
     VoteOut,
 )
-from bot.deps import Deps
 from runner import policy
 from runner.decisions import Action, DecisionService
 from storage.errors import (

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.notifier import SlackNotifier
+from bot.slack.notifier import SlackNotifier
 from runner.listener import RunListener
 from storage.records import RequirementRecord, RunRecord
 
