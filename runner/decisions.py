@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from runner import policy
 from runner.listener import RunListener, dispatch
+from runner.registry import tool_of
 from runner.run_requirement import validate_input
-from runner.tools import Function, render_result
+from runner.tools import Function, refuse_non_finite, render_result
 from storage.codec import digest
 from storage.database import Database
 from storage.errors import (
@@ -56,7 +57,7 @@ from storage.records import (
     RunStatus,
     Surface,
 )
-from storage.redaction import MASK, is_sensitive_name, merge_declared, redact
+from storage.redaction import MASK, declared_for, is_sensitive_name, redact
 from storage.timeouts import (
     MAX_PROMPT_CHARS,
     MAX_QUEUED_RUNS_PER_AGENT,
@@ -68,7 +69,7 @@ from storage.timeouts import (
 if TYPE_CHECKING:
     from rq import Queue
 
-    from runner.registry import Registry
+    from runner.registry import Lookup, Registry
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,6 @@ class DecisionResult:
     continue_job: str | None = None
 
 
-Lookup = Callable[[str | None, str | None], Function | None]
 
 
 @dataclass
@@ -177,27 +177,14 @@ class DecisionService:
 
     def tool_for(self, run: RunRecord, req: RequirementRecord) -> Function | None:
         """The Function behind a requirement, when it is still defined (None for a step)."""
-        if not req.tool_name:
-            return None
-        lookup = self._lookup
-        if lookup is None and self.registry is not None:
-            target = self.registry.get(run.target_id)
-            lookup = target.lookup if target is not None else None
-        if lookup is None:
-            return None
-        try:
-            return lookup(req.member_agent_name, req.tool_name)
-        except Exception:
-            log.exception("looking up tool %s of run %s failed", req.tool_name, run.id)
-            return None
+        if self._lookup is not None:
+            return tool_of(self._lookup, run, req)
+        return self.registry.tool_for(run, req) if self.registry is not None else None
 
     def declared(self, run: RunRecord, req: RequirementRecord) -> list[str] | None:
-        """The sensitive fields of a requirement: stored with it, plus the tool's current ones;
-        None (mask everything) when neither is known."""
+        """The sensitive fields of a requirement (None: unknown, mask everything)."""
         fn = self.tool_for(run, req)
-        if req.kind in (RequirementKind.STEP_CONFIRMATION, RequirementKind.STEP_USER_INPUT):
-            return merge_declared(req.sensitive_fields, [])
-        return merge_declared(req.sensitive_fields, fn.sensitive_fields if fn is not None else None)
+        return declared_for(req, fn.sensitive_fields if fn is not None else None)
 
     def pending_for(self, principal: Principal, *, show: int = PENDING_LIST_SHOWN) -> PendingList:
         """Every pending decision this principal may make: the exact count, and the ones to
@@ -351,7 +338,9 @@ class DecisionService:
                     edits.pop(name)
             return fn.validate(current | edits)
         if action is Action.ANSWER:
-            return current | validate_input(req, fn, values or {})
+            answered = current | validate_input(req, fn, values or {})
+            refuse_non_finite(answered, req.tool_name or "step")
+            return answered
         return current
 
     def _escalation(
@@ -571,7 +560,7 @@ class DecisionService:
     ) -> DecisionResult:
         """Tell the listeners; enqueue ``continue_run`` when nothing of the run is pending."""
         latest = self.db.get_run(record.run_id)
-        ready = latest.status is RunStatus.PAUSED and self.db.count_pending(latest.id) == 0
+        ready = self.db.is_ready(latest)
         dispatch(self.listeners, "on_resolved", latest, record)
         job = self.resume_if_ready(latest) if (ready and resume) else None
         return DecisionResult(record, decided, votes, quorum, ready, latest.round, reset_voters=reset,
@@ -584,7 +573,7 @@ class DecisionService:
         from runner.jobs import continue_job_id, enqueue_continue
 
         latest = self.db.get_run(run.id)
-        if latest.status is not RunStatus.PAUSED or self.db.count_pending(latest.id):
+        if not self.db.is_ready(latest):
             return None
         enqueue_continue(self.queue, latest.id, latest.round)
         return continue_job_id(latest.id, latest.round)

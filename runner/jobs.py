@@ -58,6 +58,7 @@ def _enqueue(queue: Queue, func: str, job_id: str, *args: object) -> Job | None:
             failure_ttl=JOB_RESULT_TTL_S,
         )
     except DuplicateJobError:
+        log.debug("job %s is already queued", job_id)
         return None
 
 

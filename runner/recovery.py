@@ -56,7 +56,7 @@ def recover(db: Database, queue: Queue) -> RecoveryReport:
             if released is not None:
                 enqueue_recover(queue, released.id, released.version)
                 report.released.append(run.id)
-        elif db.count_pending(run.id) == 0:
+        elif db.is_ready(run):
             enqueue_recover(queue, run.id, run.version)
             report.continued.append(run.id)
     if report.total:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from runner.protocols import Runnable
 from storage.errors import ConfigError
+from storage.records import RequirementRecord, RunRecord
+
+if TYPE_CHECKING:
+    from runner.tools import Function
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODULE = "runner.examples"
 
@@ -25,6 +33,25 @@ class Registry:
 
     def ids(self) -> list[str]:
         return list(self.targets)
+
+    def tool_for(self, run: RunRecord, req: RequirementRecord) -> Function | None:
+        """The Function behind a requirement, when its runnable still defines it (None for a step)."""
+        target = self.get(run.target_id)
+        return None if target is None else tool_of(target.lookup, run, req)
+
+
+Lookup = Callable[[str | None, str | None], "Function | None"]
+
+
+def tool_of(lookup: Lookup, run: RunRecord, req: RequirementRecord) -> Function | None:
+    """``lookup`` (a runnable's) applied to a requirement; a lookup that raises is logged, not fatal."""
+    if not req.tool_name:
+        return None
+    try:
+        return lookup(req.member_agent_name, req.tool_name)
+    except Exception:
+        log.exception("looking up tool %s of run %s failed", req.tool_name, run.id)
+        return None
 
 
 def describe(target: Runnable) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ def _arguments_model(func: Callable[..., Any], name: str) -> type[BaseModel]:
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, default)
     model: type[BaseModel] = create_model(
-        f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
+        f"{name}_arguments", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
     )
     return model
 
@@ -257,6 +258,7 @@ class Function:
         ``partial`` checks only the values given (user input for some fields). Raises
         InvalidDecision naming the offending field so Slack/API can say what to fix.
         """
+        refuse_non_finite(args, self.name)
         if self._model is None:
             return dict(args)
         fields = self._model.model_fields
@@ -268,7 +270,7 @@ class Function:
             out: dict[str, Any] = {}
             for key, value in args.items():
                 try:
-                    out[key] = TypeAdapter(fields[key].annotation or Any).validate_python(value)
+                    out[key] = TypeAdapter(fields[key].annotation or Any, config=FINITE).validate_python(value)
                 except ValidationError as exc:
                     raise InvalidDecision(f"{self.name}: {key}: {exc.errors()[0].get('msg')}", key) from exc
             return out
@@ -300,6 +302,25 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<tool {self.name}>"
+
+
+FINITE = ConfigDict(allow_inf_nan=False)
+"""NaN and infinities are not amounts: ``NaN > 100`` is false, so a policy would never see them."""
+
+
+def refuse_non_finite(values: Any, tool: str) -> None:
+    """InvalidDecision for a NaN or an infinity anywhere in ``values`` (nested too)."""
+    if isinstance(values, float) and not math.isfinite(values):
+        raise InvalidDecision(f"{tool}: {values!r} is not a number a policy can compare; give a finite one")
+    if isinstance(values, dict):
+        for key, value in values.items():
+            try:
+                refuse_non_finite(value, tool)
+            except InvalidDecision as exc:
+                raise InvalidDecision(f"{tool}: {key}: not a finite number", str(key)) from exc
+    elif isinstance(values, list | tuple):
+        for value in values:
+            refuse_non_finite(value, tool)
 
 
 def resolve_awaitable(value: Any) -> Any:

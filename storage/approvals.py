@@ -3,6 +3,7 @@ update_approval, and quorum votes."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ from storage.records import (
 from storage.redaction import redact
 from storage.requirements import RequirementStore
 from storage.store import new_id
+
+log = logging.getLogger(__name__)
 
 
 class ApprovalStore(RequirementStore):
@@ -301,7 +304,7 @@ class ApprovalStore(RequirementStore):
                         )
                     )
             except IntegrityError:
-                pass
+                log.debug("%s already voted on approval %s for these arguments", voter, approval_id)
             return int(
                 conn.execute(
                     select(func.count())

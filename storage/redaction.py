@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.records import RequirementRecord
 
 MASK = "[redacted]"
 """What a masked value becomes, everywhere (cards, API, audit, exports, the model)."""
@@ -113,3 +116,18 @@ def merge_declared(*sets: Iterable[str] | None) -> list[str] | None:
     for part in known:
         out.extend(n for n in part if n not in out)
     return out
+
+
+STEP_KINDS = ("step_confirmation", "step_user_input")
+
+
+def declared_for(requirement: RequirementRecord, tool_fields: Iterable[str] | None) -> list[str] | None:
+    """The sensitive fields known for a requirement: those stored with it, plus the tool's current
+    declaration (``tool_fields``, None when the tool is no longer defined).
+
+    None (every value masked) only when neither is known. A workflow checkpoint has no tool to
+    declare anything: what it stores is all there is.
+    """
+    if str(requirement.kind) in STEP_KINDS:
+        return merge_declared(requirement.sensitive_fields, tool_fields if tool_fields is not None else [])
+    return merge_declared(requirement.sensitive_fields, tool_fields)

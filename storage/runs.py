@@ -274,6 +274,10 @@ class RunStore(RequirementStore):
             )
         return self.get_run(run_id)
 
+    def is_ready(self, run: RunRecord) -> bool:
+        """Paused with nothing pending: ``continue_run`` should take it (once per round)."""
+        return run.status is RunStatus.PAUSED and self.count_pending(run.id) == 0
+
     def count_runs_started(self, requester: str, since: datetime) -> tuple[int, datetime | None]:
         """How many runs ``requester`` started since ``since``, and when the oldest of them was
         (for "try again in N seconds")."""

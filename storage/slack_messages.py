@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import (
@@ -16,6 +17,8 @@ from storage.records import (
     SlackMessage,
 )
 from storage.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class SlackStore(Store):
@@ -35,7 +38,7 @@ class SlackStore(Store):
                     )
                 )
         except IntegrityError:
-            pass
+            log.debug("slack message %s %s is already recorded", message.channel, message.ts)
 
     def slack_messages(
         self, *, run_id: str | None = None, requirement_id: str | None = None, purpose: str | None = None
@@ -64,4 +67,5 @@ class SlackStore(Store):
                 conn.execute(insert(t.seen_events).values(event_id=event_id, seen_at=self.clock()))
             return True
         except IntegrityError:
+            log.debug("slack event %s was already handled (a retry)", event_id)
             return False

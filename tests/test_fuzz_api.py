@@ -49,7 +49,7 @@ from tests.test_api import REGISTRY, Clock, make_settings, seed_approvals
 pytestmark = [pytest.mark.redis]
 
 EXAMPLES = 20
-"""Generated cases per operation and phase: enough to find a crash, few enough for CI."""
+"""Generated cases (valid and invalid mixed) per operation and pass: enough to find a crash, few enough for CI."""
 
 CHECKS: list[Callable[..., Any]] = [
     not_a_server_error,

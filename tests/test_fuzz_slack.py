@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 
 from bot.slack import modals
 from bot.slack.cards import MAX_ID_CHARS
-from bot.slack.notifier import card_options, tool_function
+from bot.slack.notifier import card_options
 from runner.decisions import Action
 from runner.examples import REFUND_ADMIN_THRESHOLD
 from storage import NewRequirement
@@ -423,7 +423,7 @@ def build_view(bot: Bot, case: Case, callback: str, meta: modals.Metadata) -> di
         return modals.input_modal(req, meta)
     if callback == modals.DONE_VIEW:
         return modals.done_modal(req, meta)
-    fn = tool_function(bot.deps.registry, case.run, req)
+    fn = bot.deps.registry.tool_for(case.run, req)
     parameters = fn.parameters if fn is not None else {"properties": {}}
     return modals.edit_modal(req, parameters, meta, card_options(req, fn)["declared"])
 
@@ -597,7 +597,7 @@ def test_modal_submissions_change_nothing_unless_entitled(
         assert after.status is RequirementStatus.ANSWERED, after.status
         assert nights is not None and after.resolution["values"] == {"nights": int(str(nights).strip())}
     else:
-        fn = tool_function(bot.deps.registry, case.run, req)
+        fn = bot.deps.registry.tool_for(case.run, req)
         assert fn is not None
         edits = expected_edit(view, values, fn.parameters)
         assert edits is not None, f"a form with a value of the wrong type was applied: {values}"

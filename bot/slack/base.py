@@ -119,7 +119,8 @@ class HandlerBase:
         try:
             response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
             return str(response.get("permalink"))
-        except SlackApiError:
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed: %s", exc.response.get("error"))
             return None
 
 

@@ -30,8 +30,9 @@ from bot.slack.limits import (
     truncate,
 )
 from bot.slack.mrkdwn import bold, code, code_block, code_text, cut, escape, safe_cut
+from storage import redaction
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
-from storage.redaction import merge_declared, redact
+from storage.redaction import redact
 
 # action ids (bot.slack.app routes them to bot.slack.interactions)
 APPROVE = "signoff_approve"
@@ -141,14 +142,8 @@ def render_value(value: Any) -> str:
 
 
 def declared_for(req: RequirementRecord, declared: Declared = None) -> list[str] | None:
-    """The sensitive fields known for ``req``: those stored with it, plus ``declared`` (the tool's now).
-
-    None (unknown: every value is masked) only when neither is known. A workflow checkpoint has
-    no tool to declare anything: what it stores is all there is (nothing, for an older row).
-    """
-    if is_step(req):
-        return merge_declared(req.sensitive_fields, declared if declared is not None else [])
-    return merge_declared(req.sensitive_fields, declared)
+    """The sensitive fields known for ``req`` (``storage.redaction.declared_for``)."""
+    return redaction.declared_for(req, declared)
 
 
 def shown_args(req: RequirementRecord, declared: Declared = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import cards, modals
 from bot.slack.base import Ack, Decider, refusal_text
 from bot.slack.mrkdwn import code, escape
-from bot.slack.notifier import card_options, tool_function
+from bot.slack.notifier import card_options
 from runner.decisions import Action
 from storage.errors import AlreadyDecided, InvalidDecision, RunBusy, SignoffError
 from storage.records import Actor, Principal, RequirementRecord, RunRecord, Surface
@@ -110,7 +110,7 @@ class Interactions(Decider):
         if action is Action.REJECT:
             view = modals.reject_modal(req, meta)
         elif action is Action.EDIT:
-            fn = tool_function(self.deps.registry, run, req)
+            fn = self.deps.registry.tool_for(run, req)
             options = card_options(req, fn)
             if fn is None or not options["editable"]:
                 text = "This tool's arguments cannot be edited here (read them with *View full arguments*)."
@@ -133,7 +133,7 @@ class Interactions(Decider):
         """Blocking: one page of the full arguments, from SQL (masked as the cards mask them)."""
         req = self.deps.db.get_requirement(requirement_id)
         run = self.deps.db.get_run(req.run_id)
-        declared = card_options(req, tool_function(self.deps.registry, run, req))["declared"]
+        declared = card_options(req, self.deps.registry.tool_for(run, req))["declared"]
         return modals.full_arguments(req, modals.Metadata(req.id, channel, ts, req.current_hash), declared, page)
 
     async def view_arguments(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -237,7 +237,7 @@ class Interactions(Decider):
                 return Action.DONE, {"result": modals.text_value(state, modals.RESULT_BLOCK)}
             if callback == modals.INPUT_VIEW:
                 return Action.ANSWER, {"values": modals.parse_input(state, req.user_input_schema)}
-            fn = tool_function(self.deps.registry, run, req)
+            fn = self.deps.registry.tool_for(run, req)
             if fn is None:
                 raise InvalidDecision("this tool's arguments cannot be edited any more")
             offered = modals.editable_fields(req, fn.parameters, card_options(req, fn)["declared"])

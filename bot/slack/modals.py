@@ -14,6 +14,7 @@ as an input at all (it is kept exactly as is) rather than pre-filled cut.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from bot.slack.cards import (
 )
 from bot.slack.limits import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
 from bot.slack.mrkdwn import code, escape, plain
+from storage.errors import InvalidInput
 from storage.records import RequirementRecord
 from storage.redaction import is_sensitive_name, redact
 from storage.timeouts import MAX_REQUEST_BODY_BYTES
@@ -84,8 +86,11 @@ class Metadata:
 
     @classmethod
     def load(cls, raw: str | None) -> Metadata:
-        """Raises ValueError on anything that is not ours."""
-        data = json.loads(raw or "")
+        """Raises ValueError on anything that is not ours (too deeply nested JSON included)."""
+        try:
+            data = json.loads(raw or "")
+        except RecursionError:
+            raise ValueError("not a signoff modal") from None
         if not isinstance(data, dict) or not isinstance(data.get("r"), str):
             raise ValueError("not a signoff modal")
         channel = data.get("c") if isinstance(data.get("c"), str) else None
@@ -456,11 +461,12 @@ def full_arguments(req: RequirementRecord, meta: Metadata, declared: Declared = 
 # ----------------------------------------------------------------------------- parsing submissions
 
 
-class FormErrors(Exception):
-    """Per-block messages for ``ack(response_action="errors", errors=...)``."""
+class FormErrors(InvalidInput):
+    """Values a modal's inputs could not be read as, by input block id; the person is told each
+    one (ephemerally, once the modal has closed) and nothing is applied."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), next(iter(errors), None))
         self.errors = errors
 
 
@@ -488,9 +494,12 @@ def _coerce(raw: Any, kind: str, from_select: bool) -> Any:
             raise ValueError("must be a whole number") from None
     if kind == "number":
         try:
-            return float(str(raw).strip())
+            number = float(str(raw).strip())
         except ValueError:
             raise ValueError("must be a number") from None
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        return number
     if kind in ("array", "object"):
         try:
             value = json.loads(raw)

@@ -52,21 +52,6 @@ def make_web_client(settings: Settings) -> WebClient:
     return WebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
 
 
-def tool_function(registry: Registry | None, run: RunRecord, req: RequirementRecord) -> Function | None:
-    """The tool behind a requirement (for its schema and sensitive fields), when still defined."""
-    if registry is None or not req.tool_name:
-        return None
-    target = registry.get(run.target_id)
-    lookup = getattr(target, "lookup", None)
-    if lookup is None:
-        return None
-    try:
-        fn = lookup(req.member_agent_name, req.tool_name)
-    except Exception:
-        return None
-    return fn if isinstance(fn, Function) else None
-
-
 def card_options(req: RequirementRecord, fn: Function | None) -> dict[str, Any]:
     """``editable`` (some argument can be edited in the modal) and ``declared`` (what to mask).
 
@@ -114,7 +99,7 @@ class SlackNotifier(RunListener):
     def post_card(self, run: RunRecord, req: RequirementRecord) -> None:
         """Post the card in the run's thread (and to the approvals channel for ``required``), once."""
         already = {(m.purpose, m.channel) for m in self.db.slack_messages(requirement_id=req.id)}
-        options = card_options(req, tool_function(self.registry, run, req))
+        options = card_options(req, self._tool(run, req))
         options["votes"] = self._votes(req)
         thread_card_ts: str | None = None
         full_output = cards.step_output_message(run, req, options["declared"])
@@ -138,7 +123,7 @@ class SlackNotifier(RunListener):
             if req.is_pending:
                 continue
             the_run = run or self.db.get_run(req.run_id)
-            options = card_options(req, tool_function(self.registry, the_run, req))
+            options = card_options(req, self._tool(the_run, req))
             text, blocks = cards.decided_card(the_run, req, declared=options["declared"])
             for message in self.db.slack_messages(requirement_id=req.id):
                 if message.purpose not in CARD_PURPOSES:
@@ -165,7 +150,7 @@ class SlackNotifier(RunListener):
         if not req.is_pending:
             self.refresh_cards([req], run)
             return
-        options = card_options(req, tool_function(self.registry, run, req))
+        options = card_options(req, self._tool(run, req))
         options["votes"] = self._votes(req)
         for message in self.db.slack_messages(requirement_id=req.id):
             if message.purpose not in CARD_PURPOSES:
@@ -184,6 +169,9 @@ class SlackNotifier(RunListener):
         self._post_in_thread(run, text, blocks, "votes_reset")
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    def _tool(self, run: RunRecord, req: RequirementRecord) -> Function | None:
+        return self.registry.tool_for(run, req) if self.registry is not None else None
 
     def _post(
         self,
@@ -216,5 +204,6 @@ class SlackNotifier(RunListener):
     def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             return str(self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink"))
-        except SlackApiError:
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed: %s", exc.response.get("error"))
             return None

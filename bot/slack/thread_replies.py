@@ -97,10 +97,9 @@ def match_reply(pending: list[RequirementRecord], text: str) -> tuple[str, dict[
     """Pure: the requirement a thread reply answers and its values, or a hint to reply differently."""
     lines = parse_field_lines(text)
     if lines is not None:
-        for req in pending:
-            names = {str(f.get("name")) for f in req.user_input_schema}
-            if set(lines) <= names:
-                return req.id, dict(lines)
+        fits = [r for r in pending if set(lines) <= {str(f.get("name")) for f in r.user_input_schema}]
+        if len(fits) == 1:  # two questions asking for the same field: ambiguous, ask again
+            return fits[0].id, dict(lines)
     single = [r for r in pending if len(r.user_input_schema) == 1]
     if len(pending) == 1 and len(single) == 1:
         return single[0].id, {str(single[0].user_input_schema[0].get("name")): text}

@@ -22,6 +22,7 @@ malformed body or a decision that does not fit the request, 503 API disabled.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import Iterator, Sequence
@@ -29,8 +30,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.deps import Deps
 from bot.web.schemas import (
@@ -142,19 +146,26 @@ def install_error_handler(app: FastAPI) -> None:
 
 
 def _utc(moment: datetime | None, name: str) -> datetime | None:
-    """A filter date as UTC; no zone means UTC; out of range is a 422, never an overflow."""
+    """A filter date as UTC; no zone means UTC; out of range is a 422 (FastAPI's documented
+    validation shape), never an overflow."""
     if moment is None:
         return None
+    problem = f"out of range: give a date in the years {EARLIEST.year}-{LATEST.year - 1}"
     if not (EARLIEST.year <= moment.year < LATEST.year):
-        years = f"years {EARLIEST.year}-{LATEST.year - 1}"
-        raise InvalidInput(f"{name}: {moment.isoformat()} is out of range ({years})", name)
+        raise _query_error(name, moment, problem)
     try:
         aware = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (OverflowError, ValueError):
-        raise InvalidInput(f"{name}: {moment.isoformat()} is out of range", name) from None
+        raise _query_error(name, moment, problem) from None
     if not (EARLIEST <= aware < LATEST):
-        raise InvalidInput(f"{name}: {moment.isoformat()} is out of range", name)
+        raise _query_error(name, moment, problem)
     return aware
+
+
+def _query_error(name: str, value: datetime, message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": value.isoformat()}]
+    )
 
 
 def _env_token_index(given: str, tokens: Sequence[str]) -> int | None:
@@ -259,12 +270,51 @@ def _decision(req: RequirementRecord, body: ResolveIn) -> tuple[Action, dict[str
 # ------------------------------------------------------------------------------------ router
 
 
+class ApiAuth:
+    """Authenticate ``/api`` requests before anything reads their body: a request without a valid
+    token is a 401 (503 when the API is off) whatever it carries. The principal found is handed
+    to the routes in ``request.state``."""
+
+    def __init__(self, app: ASGIApp, api: Api) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        header = Headers(scope=scope).get("authorization") or ""
+        kind, _, value = header.partition(" ")
+        credentials = HTTPAuthorizationCredentials(scheme=kind, credentials=value.strip()) if kind else None
+        try:
+            principal = await asyncio.to_thread(self.api.principal, credentials)
+        except HTTPException as exc:
+            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def install_api(app: FastAPI, deps: Deps) -> None:
+    """The REST API on ``app``: its routes, the token check before any body is read, and the
+    one exception-to-status table."""
+    service = deps.service
+    app.include_router(build_router(deps, service))
+    app.add_middleware(ApiAuth, api=Api(deps, service))
+    install_error_handler(app)
+
+
 def build_router(deps: Deps, service: DecisionService) -> APIRouter:
     """The ``/api`` routes. Every route needs a token; each checks the scope it needs."""
     api = Api(deps, service)
 
-    def principal(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
-        return api.principal(credentials)
+    def principal(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+    ) -> Principal:
+        """Authenticated by ``ApiAuth`` before the body was read; the Security parameter documents it."""
+        found = getattr(request.state, "principal", None)
+        return found if isinstance(found, Principal) else api.principal(credentials)
 
     def scoped(scope: str) -> Any:
         def check(who: Principal = Depends(principal)) -> Principal:
@@ -347,6 +397,7 @@ def build_router(deps: Deps, service: DecisionService) -> APIRouter:
         response_model=ResolveOut,
         responses={
             202: {"model": ResolveOut, "description": "Vote recorded, or an edit sent to the approvers."},
+            400: {"model": ErrorOut, "description": "The body is not JSON (or not UTF-8)."},
             403: {"model": ErrorOut, "description": "Not an approver, self-approval, no scope, or acting as another."},
             404: {"model": ErrorOut},
             409: {"model": ConflictOut, "description": "Someone else decided first, or the arguments changed."},
@@ -451,4 +502,4 @@ def build_router(deps: Deps, service: DecisionService) -> APIRouter:
     return router
 
 
-__all__ = ["STATUS_FOR", "Api", "build_router", "install_error_handler", "status_for"]
+__all__ = ["STATUS_FOR", "Api", "ApiAuth", "build_router", "install_api", "install_error_handler", "status_for"]

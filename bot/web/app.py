@@ -87,10 +87,9 @@ def create_app(deps: Deps | None = None) -> FastAPI:
         )
 
     from bot.slack.app import mount_slack
-    from bot.web.api import build_router, install_error_handler
+    from bot.web.api import install_api
 
-    app.include_router(build_router(deps, deps.service))
-    install_error_handler(app)
+    install_api(app, deps)
     if deps.settings.slack_configured:
         mount_slack(app, deps)
     else:
