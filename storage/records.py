@@ -143,19 +143,26 @@ class RunRecord:
     thread_ts: str | None
     created_at: datetime
     updated_at: datetime
+    heartbeat_at: datetime | None = None
+    session_id: str | None = None
+    session_state: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> RunRecord:
         values = dict(row)
         values["status"] = RunStatus(values["status"])
         values["state"] = loads(values["state"], {})
-        values["created_at"] = aware(values["created_at"])
-        values["updated_at"] = aware(values["updated_at"])
+        values["session_state"] = loads(values.get("session_state"))
+        for key in ("created_at", "updated_at", "heartbeat_at"):
+            values[key] = aware(values.get(key))
         return cls(**values)
 
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_RUN_STATUSES
+
+
+_REQUIREMENT_TIMES = ("resolved_at", "created_at", "expires_at")
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,11 @@ class RequirementRecord:
     proposed_args: dict[str, Any] | None = None
     """Arguments proposed by an edit while still pending; votes count only for ``proposed_hash``."""
     proposed_hash: str | None = None
+    remind_at: datetime | None = None
+    reminded_at: datetime | None = None
+    escalate_at: datetime | None = None
+    escalated_at: datetime | None = None
+    escalate_to: list[str] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> RequirementRecord:
@@ -200,7 +212,8 @@ class RequirementRecord:
         values["approvers"] = loads(values["approvers"], [])
         values["sensitive_fields"] = loads(values.get("sensitive_fields"))
         values["proposed_args"] = loads(values.get("proposed_args"))
-        for key in ("resolved_at", "created_at", "expires_at"):
+        values["escalate_to"] = loads(values.get("escalate_to"))
+        for key in (*_REQUIREMENT_TIMES, "remind_at", "reminded_at", "escalate_at", "escalated_at"):
             values[key] = aware(values[key])
         return cls(**values)
 

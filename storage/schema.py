@@ -45,8 +45,15 @@ runs = Table(
     Column("thread_ts", String(32)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Refreshed every few seconds by the worker driving the run (also while a tool runs):
+    # recovery takes over a running run whose heartbeat is older than HEARTBEAT_STALE_S.
+    Column("heartbeat_at", DateTime(timezone=True)),
+    # A conversation: runs of one session share history (a Slack thread is a session).
+    Column("session_id", String(64)),
+    Column("session_state", Text),
 )
 Index("ix_runs_status", runs.c.status)
+Index("ix_runs_session", runs.c.session_id, runs.c.created_at)
 Index("ix_runs_requester_created", runs.c.requester, runs.c.created_at)
 Index("ix_runs_target_status", runs.c.target_id, runs.c.status)
 
@@ -83,6 +90,12 @@ requirements = Table(
     # or an edit that made a required approval apply); votes count for proposed_hash only.
     Column("proposed_args", Text),
     Column("proposed_hash", String(64)),
+    # Reminders and escalation: when to nudge the deciders, when to add more, and who.
+    Column("remind_at", DateTime(timezone=True)),
+    Column("reminded_at", DateTime(timezone=True)),
+    Column("escalate_at", DateTime(timezone=True)),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("escalate_to", Text),
     UniqueConstraint("run_id", "call_key", name="uq_requirements_run_call"),
 )
 Index("ix_requirements_status", requirements.c.status)
@@ -208,4 +221,17 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
+)
+
+console_logins = Table(
+    "console_logins",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    # SHA-256 of the one-time link's secret; the link is shown once (``signoff console invite``).
+    Column("secret_hash", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("created_by", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
 )
