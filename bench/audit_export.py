@@ -46,6 +46,7 @@ FILL_BATCH = 2000
 def fill(url: str, n: int) -> float:
     """Append ``n`` realistic events (arguments, details, reasons), in transactions of FILL_BATCH."""
     db = Database(url)
+    db.upgrade()
     start = time.perf_counter()
     done = 0
     while done < n:
@@ -78,7 +79,7 @@ def rss_mib() -> float:
 
 def measure(url: str, task: str) -> dict[str, Any]:
     """In this (fresh) process: run one task, return its time and memory peaks."""
-    db = Database(url, migrate=False)
+    db = Database(url)
     rss_before = rss_mib()
     tracemalloc.start()
     start = time.perf_counter()

@@ -24,7 +24,7 @@ def drop_schema(base: str, schema: str) -> None:
 
 
 def _admin_execute(base: str, statement: str) -> None:
-    admin = create_engine(Database(base, migrate=False).url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(Database(base).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(statement))
     admin.dispose()

@@ -303,18 +303,9 @@ def build_click(env: Env, req_id: str) -> tuple[str, str]:
 
 def drain(env: Env) -> None:
     """Run every queued start job here (the worker, with the Slack listener installed)."""
-    from rq import SimpleWorker
-    from rq.serializers import JSONSerializer
+    from bot.worker import make_worker
 
-    from bot.slack.notifier import SlackNotifier
-    from runner import jobs, runtime
-
-    deps = env.deps
-    notifier = SlackNotifier.from_settings(deps.settings, deps.db, deps.registry)
-    rt = runtime.configure(deps.db, [notifier])
-    jobs.configure(rt, deps.registry)
-    worker = SimpleWorker([deps.queue], connection=deps.redis, serializer=JSONSerializer)
-    worker.work(burst=True, logging_level="WARNING")
+    make_worker(env.deps, forking=False).work(burst=True, logging_level="WARNING")
 
 
 def forget_queue(redis: Any, queue: Any) -> None:
@@ -408,7 +399,7 @@ async def measure(env: Env, n: int, concurrency: int) -> list[Phase]:
 def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[str, Any]]:
     from bot.deps import build_deps
     from bot.settings import Settings
-    from runner import runtime
+    from storage.database import Database
 
     db_url, schema = fresh_database(args.database_url, workdir, tag)
     queue = f"signoff-bench-{uuid.uuid4().hex[:10]}"
@@ -434,7 +425,9 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
                 signoff_approvers=["S_ADMINS"],
                 signoff_queue=queue,
             )
-            deps = build_deps(settings)  # migrates the fresh database before the server starts
+            fresh = Database(db_url)
+            fresh.upgrade()  # `signoff db upgrade`, before the server starts
+            deps = build_deps(settings, db=fresh)
             port = free_port()
             config = {
                 "database_url": db_url,
@@ -478,7 +471,6 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
                 logged = log_path.read_text(errors="replace") if log_path.exists() else ""
                 if "Traceback" in logged or "ERROR" in logged:
                     print(f"  warning: the server logged errors:\n{logged[-2000:]}", file=sys.stderr)
-            runtime.reset()
             if deps is not None:
                 forget_queue(deps.redis, deps.queue)
                 deps.db.dispose()
