@@ -100,6 +100,8 @@ def serve(config: dict[str, Any]) -> None:
         signoff_agents="runner.examples",
         signoff_approvers=["S_ADMINS"],
         signoff_queue=config["queue"],
+        signoff_runs_per_minute=10_000,  # one benchmark user sends hundreds of commands a minute
+        signoff_max_queued_per_agent=1_000_000,
     )
     app = create_app(build_deps(settings))
     uvicorn.run(app, host="127.0.0.1", port=int(config["port"]), log_level="warning")
@@ -270,7 +272,7 @@ class Env:
 
 def build_click(env: Env, req_id: str) -> tuple[str, str]:
     """The Approve click on the requirement's real card: (body, card ts)."""
-    from bot import cards
+    from bot.slack import cards
 
     found = [m for m in env.deps.db.slack_messages(requirement_id=req_id) if m.purpose == "card"]
     if not found:
@@ -424,6 +426,8 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
                 signoff_agents="runner.examples",
                 signoff_approvers=["S_ADMINS"],
                 signoff_queue=queue,
+                signoff_runs_per_minute=10_000,
+                signoff_max_queued_per_agent=1_000_000,
             )
             fresh = Database(db_url)
             fresh.upgrade()  # `signoff db upgrade`, before the server starts
