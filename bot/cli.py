@@ -21,6 +21,8 @@ token_app = typer.Typer(help="REST API tokens: each belongs to a person or a nam
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+console_app = typer.Typer(help="The web console: one-time login links.", no_args_is_help=True)
+app.add_typer(console_app, name="console")
 
 @db_app.command("upgrade")
 @friendly
@@ -112,6 +114,28 @@ def token_revoke(
     finally:
         db.dispose()
     typer.echo(f"revoked token {record.id} ({record.principal_id})")
+
+
+@console_app.command("invite")
+@friendly
+def console_invite(
+    user: str = typer.Argument(..., help="The Slack user id the link signs in (like U012ABCDEF)."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="The console's address (default: SIGNOFF_PUBLIC_URL, else http://localhost:PORT)."
+    ),
+    created_by: str | None = typer.Option(None, "--by", help="Who is inviting (recorded in the audit log)."),
+) -> None:
+    """Print a one-time console login link for a person: it works once, within a day, and
+    signs them in as that Slack user. Only its hash is stored."""
+    settings = get_settings()
+    db = _database()
+    try:
+        token = db.create_console_login(user, created_by=created_by)
+    finally:
+        db.dispose()
+    base = (base_url or settings.signoff_public_url or f"http://localhost:{settings.port}").rstrip("/")
+    typer.echo(f"{base}/console/login/{token}")
+    err.print(f"Send it to {user} privately: it signs in once and is not shown again.", highlight=False)
 
 
 @app.command()

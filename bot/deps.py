@@ -28,6 +28,7 @@ from storage.codec import utcnow
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.slack.home_sync import HomePublisher, HomeRefresher
     from bot.slack.notifier import SlackNotifier
 
 
@@ -57,6 +58,8 @@ class Deps:
     def runtime(self) -> Runtime:
         """What runs driven in this process use: the database, Slack, the model server, approvers."""
         listeners: list[RunListener] = [self.notifier] if self.notifier is not None else []
+        if self.home_refresher is not None:
+            listeners.append(self.home_refresher)  # a pause or an answer changes people's App Homes
         return Runtime(
             self.db,
             listeners,
@@ -81,7 +84,29 @@ class Deps:
             return []
         from bot.slack.cards_sync import CardSync
 
-        return [CardSync(self.notifier)]
+        listeners: list[RunListener] = [CardSync(self.notifier)]
+        if self.home_refresher is not None:
+            listeners.append(self.home_refresher)
+        return listeners
+
+    @cached_property
+    def home_publisher(self) -> HomePublisher | None:
+        """Builds and publishes people's App Home tabs; None without a bot token."""
+        if self.notifier is None:
+            return None
+        from bot.slack.home_sync import HomePublisher
+
+        return HomePublisher(self, self.notifier.client)
+
+    @cached_property
+    def home_refresher(self) -> HomeRefresher | None:
+        """Republishes the App Homes a change concerns, debounced; one per process, for both the
+        decision service's listeners and the runtime's."""
+        if self.home_publisher is None:
+            return None
+        from bot.slack.home_sync import make_refresher
+
+        return make_refresher(self, self.home_publisher)
 
     @cached_property
     def service(self) -> DecisionService:

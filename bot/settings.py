@@ -15,9 +15,10 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import NoDecode
 
+from runner.approval import Reminders
 from runner.settings import RuntimeSettings, split_list
 from storage.errors import ConfigProblems
-from storage.timeouts import MAX_QUEUED_RUNS_PER_AGENT, RUNS_PER_USER_PER_WINDOW
+from storage.timeouts import ESCALATE_AFTER_S, MAX_QUEUED_RUNS_PER_AGENT, REMIND_AFTER_S, RUNS_PER_USER_PER_WINDOW
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -44,9 +45,33 @@ class Settings(RuntimeSettings):
     """How many runs one person may start per minute (``/agent``, API, console)."""
     signoff_max_queued_per_agent: int = Field(default=MAX_QUEUED_RUNS_PER_AGENT, ge=1, le=1_000_000)
     """How many runs of one agent may wait for a worker before new starts are refused."""
+    signoff_remind_after: float | None = Field(default=REMIND_AFTER_S, gt=0)
+    """Seconds after which the people a request waits for are reminded (thread reply + DM); unset: never."""
+    signoff_escalate_after: float | None = Field(default=ESCALATE_AFTER_S, gt=0)
+    """Seconds after which SIGNOFF_ESCALATE_TO become deciders too and are told; unset: never."""
+    signoff_escalate_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Who a request escalates to: Slack user ids or a user group id (comma-separated)."""
     port: int = 3000
+    slack_client_id: str | None = None
+    """The Slack app's client id (Basic Information): "Sign in with Slack" on the console."""
+    slack_client_secret: SecretStr | None = None
+    """The Slack app's client secret: exchanges a "Sign in with Slack" code (``openid.connect.token``)."""
+    signoff_secret_key: SecretStr | None = None
+    """Signs the console's session cookies. Unset: a random key per process (sessions end on restart)."""
+    signoff_public_url: str | None = None
+    """The console's public base URL (``https://signoff.example.com``): login links and Slack's redirect."""
 
     _split_tokens = field_validator("signoff_api_token", mode="before")(split_list)
+    _split_escalate_to = field_validator("signoff_escalate_to", mode="before")(split_list)
+
+    @field_validator("signoff_remind_after", "signoff_escalate_after", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def reminders(self) -> Reminders:
+        """The default reminders and escalation the runtime gives new requirements."""
+        return Reminders(self.signoff_remind_after, self.signoff_escalate_after, tuple(self.signoff_escalate_to))
 
     @field_validator("slack_api_url")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -27,6 +28,7 @@ from bot.settings import Settings
 from bot.slack.notifier import SlackNotifier
 from runner.jobs import JobContext, job_context
 from runner.recovery import RecoveryReport, recover
+from runner.runtime import Runtime
 from storage.database import Database
 from storage.errors import ConfigError
 from storage.timeouts import RECOVERY_INTERVAL_S
@@ -69,7 +71,8 @@ def connect_redis(url: str) -> Redis:
 
 def make_worker(deps: Deps, *, forking: bool = True) -> BaseWorker:
     """A worker on the container's queue whose jobs run with the container's runtime and agents."""
-    context = JobContext(deps.runtime, deps.registry)
+    runtime = replace(deps.runtime, reminders=deps.settings.reminders())
+    context = JobContext(runtime, deps.registry, queue=deps.queue)
     if forking:
         forked = ContextWorker([deps.queue], connection=deps.redis, serializer=JSONSerializer)
         forked.job_context = context
@@ -79,18 +82,23 @@ def make_worker(deps: Deps, *, forking: bool = True) -> BaseWorker:
     return simple
 
 
-def recovery_pass(db: Database, queue: Queue, notifier: SlackNotifier | None) -> RecoveryReport:
-    """One recovery pass; cards of requirements that expired in it are updated in place."""
-    report = recover(db, queue)
+def recovery_pass(
+    db: Database, queue: Queue, notifier: SlackNotifier | None, runtime: Runtime | None = None
+) -> RecoveryReport:
+    """One recovery pass; cards of requirements that expired in it are updated in place, and
+    due reminders and escalations are sent through the runtime's listeners."""
+    report = recover(db, queue, runtime)
     if notifier is not None and report.expired:
         notifier.refresh_cards([db.get_requirement(i) for i in report.expired])
     return report
 
 
-def _recovery_loop(db: Database, queue: Queue, notifier: SlackNotifier | None, stop: threading.Event) -> None:
+def _recovery_loop(
+    db: Database, queue: Queue, notifier: SlackNotifier | None, runtime: Runtime, stop: threading.Event
+) -> None:
     while not stop.wait(RECOVERY_INTERVAL_S):
         try:
-            recovery_pass(db, queue, notifier)
+            recovery_pass(db, queue, notifier, runtime)
         except Exception:
             log.exception("recovery pass failed")
 
@@ -112,7 +120,7 @@ def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = T
     worker = make_worker(deps)
     stop = threading.Event()
     if not burst:
-        args = (deps.db, deps.queue, deps.notifier, stop)
+        args = (deps.db, deps.queue, deps.notifier, deps.runtime, stop)
         threading.Thread(target=_recovery_loop, args=args, name="signoff-recovery", daemon=True).start()
     try:
         return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO"))

@@ -22,6 +22,47 @@ F = TypeVar("F")
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """When to nudge the people a request waits for, and whom to add if nobody decides.
+
+    ``remind_after``: seconds after the request until a reminder (a thread reply and a DM to the
+    pending deciders). ``escalate_after``: seconds until ``escalate_to`` (user ids or a user group)
+    become deciders too, are told, and the deciders are reminded. None: never. A tool's or an
+    approval's own values win; the settings (``SIGNOFF_REMIND_AFTER`` ...) give the defaults.
+    """
+
+    remind_after: float | None = None
+    escalate_after: float | None = None
+    escalate_to: tuple[str, ...] = ()
+
+    def over(self, defaults: Reminders | None) -> Reminders:
+        """These values, each one missing taken from ``defaults``."""
+        if defaults is None:
+            return self
+        return Reminders(
+            self.remind_after if self.remind_after is not None else defaults.remind_after,
+            self.escalate_after if self.escalate_after is not None else defaults.escalate_after,
+            self.escalate_to or defaults.escalate_to,
+        )
+
+
+def reminders(
+    remind_after: float | timedelta | None, escalate_after: float | timedelta | None, escalate_to: Sequence[str] | None,
+    where: str,
+) -> Reminders:
+    """Checked ``Reminders`` from decorator arguments (seconds or a timedelta)."""
+    values: list[float | None] = []
+    for name, value in (("remind_after", remind_after), ("escalate_after", escalate_after)):
+        seconds = value.total_seconds() if isinstance(value, timedelta) else value
+        if seconds is not None and seconds <= 0:
+            raise ToolConfigError(f"{where}({name}=...) must be positive")
+        values.append(seconds)
+    if isinstance(escalate_to, str):
+        escalate_to = [escalate_to]
+    return Reminders(values[0], values[1], tuple(escalate_to or ()))
+
+
+@dataclass(frozen=True)
 class ApprovalPolicy:
     """Who must sign off on a tool call, how many of them, when, and for how long the ask stands."""
 
@@ -30,6 +71,7 @@ class ApprovalPolicy:
     quorum: int = 1
     when: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
     expires_in: float | None = None
+    reminders: Reminders = field(default_factory=Reminders)
 
     def applies(self, args: dict[str, Any]) -> bool:
         """A conditional gate (``when``) only bites for the arguments it names."""
@@ -42,6 +84,7 @@ def _policy(
     quorum: int,
     when: Callable[[dict[str, Any]], bool] | None,
     expires_in: float | timedelta | None,
+    nudges: Reminders | None = None,
 ) -> ApprovalPolicy:
     if type not in ("required", "audit"):
         raise ToolConfigError(f"@approval(type={type!r}): type must be 'required' or 'audit'")
@@ -63,6 +106,7 @@ def _policy(
         quorum=quorum,
         when=when,
         expires_in=seconds,
+        reminders=nudges or Reminders(),
     )
 
 
@@ -79,6 +123,9 @@ def approval(
     quorum: int = 1,
     when: Callable[[dict[str, Any]], bool] | None = None,
     expires_in: float | timedelta | None = None,
+    remind_after: float | timedelta | None = None,
+    escalate_after: float | timedelta | None = None,
+    escalate_to: Sequence[str] | str | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -90,9 +137,15 @@ def approval(
     quorum: int = 1,
     when: Callable[[dict[str, Any]], bool] | None = None,
     expires_in: float | timedelta | None = None,
+    remind_after: float | timedelta | None = None,
+    escalate_after: float | timedelta | None = None,
+    escalate_to: Sequence[str] | str | None = None,
 ) -> Any:
-    """Mark a tool as needing formal sign-off. Bare ``@approval`` means ``type="required"``."""
-    policy = _policy(type, approvers, quorum, when, expires_in)
+    """Mark a tool as needing formal sign-off. Bare ``@approval`` means ``type="required"``.
+
+    ``remind_after`` / ``escalate_after`` / ``escalate_to``: see :class:`Reminders`."""
+    nudges = reminders(remind_after, escalate_after, escalate_to, "@approval")
+    policy = _policy(type, approvers, quorum, when, expires_in, nudges)
 
     def apply(target: Any) -> Any:
         from runner.tools import Function

@@ -80,14 +80,29 @@ class Action(StrEnum):
     EDIT = "edit"
     ANSWER = "answer"
     DONE = "done"
+    RAN = "ran"
+    """An in-doubt call did happen: the person enters its result, the model gets it."""
+    NOT_RUN = "not_run"
+    """An in-doubt call did not happen: it runs now, exactly once."""
+    FAIL_RUN = "fail_run"
+    """Nobody can tell (or it must not go on): the run fails with a clear error."""
 
+
+IN_DOUBT_OUTCOMES = {Action.RAN: "ran", Action.NOT_RUN: "not_run", Action.FAIL_RUN: "fail_run"}
+"""What an in-doubt requirement's resolution records under ``outcome`` for each action."""
 
 _FITS = {
-    Action.APPROVE: {RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION},
-    Action.REJECT: {RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION},
-    Action.EDIT: {RequirementKind.CONFIRMATION},
+    Action.APPROVE: {RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION,
+                     RequirementKind.STEP_OUTPUT_REVIEW},
+    Action.REJECT: {RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION,
+                    RequirementKind.STEP_OUTPUT_REVIEW},
+    # A step output review's edit carries the new output as ``args={"output": ...}``.
+    Action.EDIT: {RequirementKind.CONFIRMATION, RequirementKind.STEP_OUTPUT_REVIEW},
     Action.ANSWER: {RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT},
     Action.DONE: {RequirementKind.EXTERNAL_EXECUTION},
+    Action.RAN: {RequirementKind.IN_DOUBT},
+    Action.NOT_RUN: {RequirementKind.IN_DOUBT},
+    Action.FAIL_RUN: {RequirementKind.IN_DOUBT},
 }
 
 
@@ -305,7 +320,11 @@ class DecisionService:
             actor,
             resolution=resolution,
             expected_hash=bound,
-            audit_action=f"requirement.{'edited' if action is Action.EDIT else status}",
+            audit_action=(
+                f"requirement.in_doubt.{IN_DOUBT_OUTCOMES[action]}"
+                if action in IN_DOUBT_OUTCOMES
+                else f"requirement.{'edited' if action is Action.EDIT else status}"
+            ),
             audit_arguments=logged,
             permalink=permalink,
             via=str(surface),
@@ -467,6 +486,8 @@ class DecisionService:
     ) -> tuple[RequirementStatus, dict[str, Any], Any]:
         declared = self.declared(run, req)
         base = {"note": note} if note else {}
+        if action in IN_DOUBT_OUTCOMES:
+            return self._settle_doubt(action, base, result)
         if action is Action.REJECT:
             return RequirementStatus.REJECTED, base, None
         if action in (Action.APPROVE, Action.EDIT):
@@ -481,6 +502,20 @@ class DecisionService:
         if result is None or (isinstance(result, str) and not result.strip()):
             raise InvalidDecision("mark done needs the result of the step done by hand", "result")
         return RequirementStatus.DONE_EXTERNALLY, {"result": render_result(result)}, None
+
+    @staticmethod
+    def _settle_doubt(
+        action: Action, base: dict[str, Any], result: Any
+    ) -> tuple[RequirementStatus, dict[str, Any], Any]:
+        """An in-doubt call settled: ran (with the result the person saw), did not run, or fail."""
+        resolution = base | {"outcome": IN_DOUBT_OUTCOMES[action]}
+        if action is Action.RAN:
+            if result is None or (isinstance(result, str) and not result.strip()):
+                raise InvalidDecision("'it ran' needs the result the call had (what the agent is told)", "result")
+            return RequirementStatus.DONE_EXTERNALLY, resolution | {"result": render_result(result)}, None
+        if action is Action.NOT_RUN:
+            return RequirementStatus.APPROVED, resolution, None
+        return RequirementStatus.REJECTED, resolution, None
 
     def authorize(
         self,

@@ -8,17 +8,22 @@ serves ``agent.run`` in a script and the RQ jobs in a worker.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
+from runner.approval import Reminders
 from runner.events import RunCompleted, RunContinued, RunError, RunEvent, RunPaused, RunStarted
 from runner.listener import dispatch
 from runner.output import RunOutput, build_output
 from runner.protocols import Cancelled, Completed, Paused, Runnable, Scope
 from runner.run_requirement import RunRequirement
 from runner.runtime import Runtime
+from storage.database import Database
 from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy, RunNotPaused
-from storage.records import Actor, Principal, RequirementStatus, RunRecord, RunStatus, Surface
+from storage.records import Actor, NewRequirement, Principal, RequirementStatus, RunRecord, RunStatus, Surface
+from storage.timeouts import HEARTBEAT_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +43,22 @@ def start(
     thread_ts: str | None = None,
     stream: bool = False,
     run_id: str | None = None,
+    session_id: str | None = None,
+    session_state: dict[str, Any] | None = None,
+    state: dict[str, Any] | None = None,
 ) -> Iterator[RunEvent]:
-    """Create the run and drive it until it pauses, completes or fails."""
+    """Create the run and drive it until it pauses, completes or fails.
+
+    ``state`` (default: the target's initial state) lets the caller start from a session's
+    history; ``session_id`` / ``session_state`` are kept on the run row."""
     run = runtime.db.create_run(
         kind=target.kind,
         target_id=target.id,
         target_name=target.name,
         input=input,
-        state=target.initial_state(input, requester),
+        state=state if state is not None else target.initial_state(input, requester),
+        session_id=session_id,
+        session_state=session_state,
         requester=requester,
         requester_name=requester_name,
         channel=channel,
@@ -187,6 +200,51 @@ def _final_event(target: Runnable, runtime: Runtime, run: RunRecord) -> RunEvent
     return RunCompleted(run.id, content=run.content, output=output)
 
 
+class Heartbeat:
+    """While a worker drives a run, a thread refreshes ``runs.heartbeat_at`` every
+    ``interval`` seconds (also while a long tool runs), under the run's lease: the version the
+    scope holds now. Recovery takes over a running run whose heartbeat went stale, so a dead
+    worker's run moves on within a minute; a stale worker's beats match nothing."""
+
+    def __init__(self, db: Database, scope: Scope, interval: float = HEARTBEAT_INTERVAL_S) -> None:
+        self.db = db
+        self.scope = scope
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"signoff-heartbeat-{scope.run_id}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.db.heartbeat(self.scope.run_id, version=self.scope.version)
+            except Exception:  # a missed beat is not a failure; recovery waits several of them
+                log.warning("heartbeat of run %s failed", self.scope.run_id, exc_info=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+def with_defaults(specs: Sequence[NewRequirement], defaults: Reminders | None) -> list[NewRequirement]:
+    """New requirements with the settings' reminders where the tool or approval set none."""
+    if defaults is None:
+        return list(specs)
+    out: list[NewRequirement] = []
+    for spec in specs:
+        out.append(
+            replace(
+                spec,
+                remind_in_s=spec.remind_in_s if spec.remind_in_s is not None else defaults.remind_after,
+                escalate_in_s=spec.escalate_in_s if spec.escalate_in_s is not None else defaults.escalate_after,
+                escalate_to=spec.escalate_to or list(defaults.escalate_to) or None,
+            )
+        )
+    return out
+
+
 def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> Iterator[RunEvent]:
     db = runtime.db
     scope = Scope(
@@ -201,7 +259,8 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
     )
     state = run.state
     try:
-        outcome = yield from target.advance(scope, state)
+        with Heartbeat(db, scope):
+            outcome = yield from target.advance(scope, state)
     except RunBusy:
         # Someone moved the run under us (a cancel): their word stands, nothing more to do.
         yield _final_event(target, runtime, db.get_run(run.id))
@@ -218,7 +277,7 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
             run.id,
             expected_version=scope.version,
             state=state,
-            specs=outcome.new,
+            specs=with_defaults(outcome.new, runtime.reminders),
             requester=run.requester,
             agent_id=target.id,
         )

@@ -1,5 +1,7 @@
-"""Typed events of a streamed run. Every event has ``run_id`` and ``is_paused``, so a loop over a
-stream can test ``event.is_paused`` on anything it receives, as in the seed."""
+"""Typed events of a streamed run. Every event has ``run_id``, ``session_id``, ``content`` and
+``is_paused``, so a loop over a stream can test ``event.is_paused`` on anything it receives, as in
+the seed. Agno's class names (``RunPausedEvent``, ``RunContentEvent``, ``ToolCallStartedEvent``,
+``StepStartedEvent`` ...) are aliases of these classes; ``event.event`` is Agno's event name."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runner.output import RunOutput
-    from runner.run_requirement import RunRequirement
+    from runner.run_requirement import RunRequirement, ToolExecution
 
 
 @dataclass
 class RunEvent:
     run_id: str
+    session_id: str | None = field(default=None, kw_only=True)
+    content: Any = field(default=None, kw_only=True)
 
     @property
     def is_paused(self) -> bool:
@@ -36,7 +40,7 @@ class RunContinued(RunEvent):
 
 @dataclass
 class RunContent(RunEvent):
-    content: str = ""
+    content: Any = ""
     member_agent_name: str | None = None
     """The team member (or workflow step agent) whose model is speaking; None for the run's own."""
 
@@ -69,11 +73,39 @@ class RunPaused(RunEvent):
     def active_requirements(self) -> list[RunRequirement]:
         return [r for r in self.requirements if not r.is_resolved]
 
+    @property
+    def tools(self) -> list[ToolExecution]:
+        """The paused calls, with Agno's flags (set ``confirmed`` and pass them back)."""
+        return self.output.tools if self.output is not None else [r.tool_execution for r in self.requirements]
+
+    @property
+    def tools_requiring_confirmation(self) -> list[ToolExecution]:
+        return [t for t in self.tools if t.requires_confirmation and t.confirmed is None]
+
+    @property
+    def tools_requiring_user_input(self) -> list[ToolExecution]:
+        return [t for t in self.tools if t.requires_user_input and not t.answered]
+
+    @property
+    def tools_awaiting_external_execution(self) -> list[ToolExecution]:
+        return [t for t in self.tools if t.external_execution_required and t.result is None]
+
+    def __getattr__(self, name: str) -> Any:
+        # A workflow's paused event answers what its output answers (steps_requiring_...).
+        output = self.__dict__.get("output")
+        if output is not None and not name.startswith("_"):
+            return getattr(output, name)
+        raise AttributeError(name)
+
 
 @dataclass
 class RunCompleted(RunEvent):
-    content: str | None = None
+    content: Any = None
     output: RunOutput | None = None
+
+    @property
+    def tools(self) -> list[ToolExecution]:
+        return self.output.tools if self.output is not None else []
 
 
 @dataclass
@@ -81,3 +113,89 @@ class RunError(RunEvent):
     error: str = ""
     kind: str | None = None
     output: RunOutput | None = None
+
+
+@dataclass
+class RunCancelled(RunCompleted):
+    """The run ended ``cancelled`` (a workflow checkpoint turned down with on_reject="cancel")."""
+
+
+# -- workflow events (Agno's names) ------------------------------------------------------------
+
+
+@dataclass
+class WorkflowStarted(RunStarted):
+    workflow_name: str = ""
+
+
+@dataclass
+class WorkflowCompleted(RunCompleted):
+    workflow_name: str = ""
+
+
+@dataclass
+class WorkflowCancelled(RunCancelled):
+    workflow_name: str = ""
+
+
+@dataclass
+class StepStarted(RunEvent):
+    step_name: str = ""
+    step_index: int = 0
+
+
+@dataclass
+class StepCompleted(RunEvent):
+    step_name: str = ""
+    step_index: int = 0
+
+
+@dataclass
+class StepPaused(RunEvent):
+    """A step waits for a person (confirmation, input, output review); the run's RunPaused follows."""
+
+    step_name: str = ""
+    step_index: int = 0
+    requires_confirmation: bool = False
+    requires_user_input: bool = False
+    requires_output_review: bool = False
+
+
+@dataclass
+class StepExecutorPaused(StepPaused):
+    """A step's executor (its agent or team) paused on a tool requirement."""
+
+
+@dataclass
+class StepContinued(RunEvent):
+    step_name: str = ""
+    step_index: int = 0
+
+
+# -- Agno's event class names, as aliases ------------------------------------------------------
+
+RunStartedEvent = RunStarted
+RunContinuedEvent = RunContinued
+RunContentEvent = RunContent
+RunPausedEvent = RunPaused
+RunCompletedEvent = RunCompleted
+RunCancelledEvent = RunCancelled
+RunErrorEvent = RunError
+ToolCallStartedEvent = ToolCallStarted
+ToolCallCompletedEvent = ToolCallCompleted
+TeamRunStartedEvent = RunStarted
+TeamRunContinuedEvent = RunContinued
+TeamRunContentEvent = RunContent
+TeamRunPausedEvent = RunPaused
+TeamRunCompletedEvent = RunCompleted
+TeamRunErrorEvent = RunError
+TeamToolCallStartedEvent = ToolCallStarted
+TeamToolCallCompletedEvent = ToolCallCompleted
+WorkflowStartedEvent = WorkflowStarted
+WorkflowCompletedEvent = WorkflowCompleted
+WorkflowCancelledEvent = WorkflowCancelled
+StepStartedEvent = StepStarted
+StepCompletedEvent = StepCompleted
+StepPausedEvent = StepPaused
+StepExecutorPausedEvent = StepExecutorPaused
+StepContinuedEvent = StepContinued

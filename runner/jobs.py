@@ -30,7 +30,7 @@ from runner.protocols import Runnable
 from runner.registry import Registry
 from runner.runtime import Runtime, using
 from storage.errors import ConfigError, NotFound, RunBusy, RunNotPaused, SignoffError
-from storage.records import Actor, RunStatus
+from storage.records import Actor, RequirementRecord, RequirementStatus, RunStatus
 from storage.timeouts import JOB_RESULT_TTL_S, JOB_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,31 @@ def enqueue_retry(queue: Queue, run_id: str, attempt: int) -> Job | None:
     return _enqueue(queue, "runner.jobs.retry_run", f"retry-{run_id}-{attempt}", run_id)
 
 
+def schedule_nudges(queue: Queue, requirements: list[RequirementRecord]) -> int:
+    """Put the reminders and escalations of pending requirements on RQ's scheduler (the worker
+    runs it). The job checks SQL and acts only if still due and pending, so a duplicate, a late
+    one, or one the recovery sweep got to first does nothing. Returns how many were scheduled."""
+    count = 0
+    for req in requirements:
+        if not req.is_pending:
+            continue
+        for kind, moment, done in (("remind", req.remind_at, req.reminded_at), ("escalate", req.escalate_at,
+                                                                                 req.escalated_at)):
+            if moment is None or done is not None:
+                continue
+            queue.enqueue_at(
+                moment,
+                "runner.jobs.nudge",
+                req.id,
+                job_id=f"{kind}-{req.id}",
+                job_timeout=JOB_TIMEOUT_S,
+                result_ttl=JOB_RESULT_TTL_S,
+                failure_ttl=JOB_RESULT_TTL_S,
+            )
+            count += 1
+    return count
+
+
 def enqueue_recover(queue: Queue, run_id: str, version: int) -> Job | None:
     """A continue for a run found stuck at ``version``: one job per stuck state, however many passes see it."""
     return _enqueue(queue, "runner.jobs.continue_run", f"recover-{run_id}-{version}", run_id, -1)
@@ -94,6 +119,8 @@ class JobContext:
     runtime: Runtime
     registry: Registry
     pid: int = field(default_factory=os.getpid)
+    queue: Queue | None = None
+    """Where the reminders and escalations of the requirements a job creates are scheduled."""
 
 
 _context: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar("signoff_job", default=None)
@@ -146,6 +173,25 @@ def _fail_unknown_target(ctx: JobContext, run_id: str, exc: SignoffError) -> str
     return "failed"
 
 
+def _after_job(ctx: JobContext, run_id: str) -> None:
+    """Schedule the nudges of the requirements the job's pause created (when it paused)."""
+    if ctx.queue is None:
+        return
+    try:
+        pending = ctx.runtime.db.requirements_for_run(run_id, status=RequirementStatus.PENDING)
+        schedule_nudges(ctx.queue, pending)
+    except Exception:  # the recovery sweep reminds anyway; a lost schedule is never a lost run
+        log.warning("could not schedule the reminders of run %s", run_id, exc_info=True)
+
+
+def nudge(requirement_id: str) -> str:
+    """The scheduled reminder or escalation of one requirement: acts only if still due."""
+    from runner.recovery import nudge_requirement
+
+    ctx = _ctx()
+    return nudge_requirement(ctx.runtime, requirement_id)
+
+
 def start_run(run_id: str) -> str:
     ctx = _ctx()
     try:
@@ -160,6 +206,7 @@ def start_run(run_id: str) -> str:
     except RunBusy as exc:
         log.info("start_run: run %s already taken (%s)", run_id, exc.status)
         return "skipped"
+    _after_job(ctx, run_id)
     return str(output.status)
 
 
@@ -177,6 +224,7 @@ def continue_run(run_id: str, round: int) -> str:
     except (RunBusy, RunNotPaused) as exc:
         log.info("continue_run: run %s round %s skipped: %s", run_id, round, exc)
         return "skipped"
+    _after_job(ctx, run_id)
     return str(output.status)
 
 

@@ -25,6 +25,7 @@ from storage.errors import InvalidDecision, ModelError
 from storage.records import (
     Actor,
     ActorKind,
+    ExecutionClaim,
     NewRequirement,
     RequirementKind,
     RequirementRecord,
@@ -69,6 +70,99 @@ def rejection_text(tool_name: str, note: str | None, by: str | None) -> str:
     return (
         f"The call to {tool_name} was rejected{who} without a reason. It was not run; "
         "do not retry it, tell the user it was not done."
+    )
+
+
+DOUBT_SUFFIX = "#in_doubt"
+"""The call key of the in-doubt requirement asking about a claim (``<claim key>#in_doubt``)."""
+
+RERUN_SUFFIX = "#rerun"
+"""The claim key a call runs under after a person said its first claim never ran."""
+
+
+class AwaitingPerson(Exception):
+    """Inside an advance: a call is in doubt, so the run pauses. ``new`` is the requirement to
+    create (None: it exists and is still pending)."""
+
+    def __init__(self, new: NewRequirement | None) -> None:
+        super().__init__("a call is in doubt")
+        self.new = new
+
+
+def doubt_requirement(
+    scope: Scope,
+    claim_key: str,
+    name: str,
+    args: dict[str, Any],
+    claim: ExecutionClaim,
+    *,
+    approval_type: str | None,
+    approvers: list[str],
+    quorum: int,
+    sensitive_fields: list[str] | None,
+    member: str | None,
+    tool_call_id: str | None = None,
+) -> NewRequirement:
+    """Ask a person whether a call a dead worker left started happened, under the call's own
+    policy (an approver, never the requester, for a ``required`` approval). Audited."""
+    at = claim.started_at.strftime("%H:%M UTC") if claim.started_at else "an unknown time"
+    scope.db.append_audit(
+        action="tool.in_doubt",
+        actor=Actor.system(),
+        outcome="asked",
+        run_id=scope.run_id,
+        agent_id=scope.agent_id,
+        tool_name=name,
+        reason="a worker stopped while the call was running; a person is asked whether it happened",
+        details={"call_key": claim_key, "started_at": at, "worker": claim.worker},
+    )
+    return NewRequirement(
+        call_key=claim_key + DOUBT_SUFFIX,
+        kind=RequirementKind.IN_DOUBT,
+        tool_call_id=tool_call_id,
+        tool_name=name,
+        tool_args=args,
+        member_agent_name=member,
+        approval_type=approval_type,
+        message=f"It may have run when its worker died at {at}. Did it happen?",
+        approvers=approvers,
+        quorum=quorum,
+        agent_id=scope.agent_id,
+        sensitive_fields=sensitive_fields,
+    )
+
+
+def settled_call(scope: Scope, claim_key: str, name: str, doubt: RequirementRecord) -> str | None:
+    """What a person said about an in-doubt call: it ran (their result, the claim closed as
+    succeeded), it did not run (None: the claim is closed as abandoned and the caller runs it
+    under a new key, once), or fail the run (``ModelError``; also when nobody answered in time)."""
+    outcome = doubt.resolution.get("outcome")
+    who = doubt.resolved_by_name or doubt.resolved_by or "a person"
+    actor = Actor(doubt.resolved_by, doubt.resolved_by_name)
+    if doubt.status is RequirementStatus.DONE_EXTERNALLY and outcome == "ran":
+        result = str(doubt.resolution.get("result", ""))
+        scope.db.settle_execution(
+            scope.run_id, claim_key, status="succeeded", result=result,
+            audit={"action": "tool.settled", "actor": actor, "outcome": "ran", "tool_name": name,
+                   "requirement_id": doubt.id, "agent_id": scope.agent_id},
+        )
+        return f"{name} did run before its worker stopped ({who} confirmed it). Its result: {result}"
+    if doubt.status is RequirementStatus.APPROVED and outcome == "not_run":
+        scope.db.settle_execution(
+            scope.run_id, claim_key, status="abandoned", result=None,
+            audit={"action": "tool.settled", "actor": actor, "outcome": "not_run", "tool_name": name,
+                   "requirement_id": doubt.id, "agent_id": scope.agent_id},
+        )
+        return None
+    if doubt.status is RequirementStatus.REJECTED:
+        raise ModelError(
+            "in_doubt",
+            f"{who} failed the run: {name} may have run when its worker stopped, and it was not run again.",
+        )
+    raise ModelError(
+        "in_doubt",
+        f"nobody said whether {name} ran when its worker stopped (the request was {doubt.status}); "
+        "it was not run again. Check its effect by hand.",
     )
 
 
@@ -188,7 +282,12 @@ class AgentLoop:
                         requester=self.scope.requester,
                         sensitive_fields=fn.sensitive_fields,
                     )
-                result = yield from self._execute(key, fn, args)
+                try:
+                    result = yield from self._execute(key, fn, args)
+                except AwaitingPerson as doubt:
+                    new.extend([doubt.new] if doubt.new else [])
+                    waiting = True
+                    continue
                 self.state["results"][key] = result
                 stop_after = stop_after or fn.stop_after_tool_call
                 continue
@@ -200,7 +299,12 @@ class AgentLoop:
             if record.is_pending:
                 waiting = True
                 continue
-            result, ran = yield from self._apply(record, key, fn, args)
+            try:
+                result, ran = yield from self._apply(record, key, fn, args)
+            except AwaitingPerson as doubt:
+                new.extend([doubt.new] if doubt.new else [])
+                waiting = True
+                continue
             self.state["results"][key] = result
             stop_after = stop_after or (ran and fn.stop_after_tool_call)
         if waiting:
@@ -224,6 +328,7 @@ class AgentLoop:
     def _requirement_for(self, key: str, call_id: str, fn: Function, args: dict[str, Any], step: str) -> NewRequirement:
         kind = RequirementKind(step)
         policy = fn.approval if fn.needs_required_approval(args) else None
+        nudges = policy.reminders.over(fn.reminders) if policy else fn.reminders
         if kind is RequirementKind.USER_INPUT:
             schema = [f.to_dict() for f in fn.input_fields(args)]
             reason = f"{fn.name} needs values only a person can give: {', '.join(fn.user_input_fields)}"
@@ -248,6 +353,10 @@ class AgentLoop:
             expires_in_s=policy.expires_in if policy else None,
             agent_id=self.scope.agent_id,
             sensitive_fields=list(fn.sensitive_fields),
+            # The approval's own reminders, else the tool's; the driver fills in the settings'.
+            remind_in_s=nudges.remind_after,
+            escalate_in_s=nudges.escalate_after,
+            escalate_to=list(nudges.escalate_to) or None,
         )
 
     def _apply(
@@ -256,6 +365,22 @@ class AgentLoop:
         """Turn a decided requirement into the tool's result; returns (result, tool_ran)."""
         who = record.resolved_by_name or record.resolved_by
         status = record.status
+        if fn.needs_audit_record(args) and status is not RequirementStatus.CANCELLED:
+            # @approval(type="audit") on a tool with a human step: the row carries the person's outcome.
+            self.scope.db.record_audit_approval(
+                run_id=self.scope.run_id,
+                call_key=key,
+                agent_id=self.scope.agent_id,
+                tool_name=fn.name,
+                tool_args=args,
+                requester=self.scope.requester,
+                sensitive_fields=fn.sensitive_fields,
+                status="rejected" if status in (RequirementStatus.REJECTED, RequirementStatus.EXPIRED) else "approved",
+                requirement_id=record.id,
+                resolved_by=record.resolved_by,
+                resolved_at=record.resolved_at,
+                note=record.resolution.get("note"),
+            )
         if status is RequirementStatus.APPROVED:
             if digest(args) != record.args_hash:
                 self._audit_refusal(
@@ -307,29 +432,42 @@ class AgentLoop:
         self, key: str, fn: Function, args: dict[str, Any], record: RequirementRecord | None = None
     ) -> Generator[RunEvent, None, str]:
         db = self.scope.db
+        claim_key, doubt = key, None
+        while True:
+            # A call a person settled after its worker died: their answer, or run it under a new key.
+            doubt = self.scope.decisions.get(claim_key + DOUBT_SUFFIX)
+            if doubt is None or doubt.is_pending:
+                break
+            settled = settled_call(self.scope, claim_key, fn.name, doubt)
+            if settled is not None:
+                return settled
+            claim_key += RERUN_SUFFIX
         claim = db.claim_execution(
             self.scope.run_id,
-            key,
+            claim_key,
             tool_name=fn.name,
             args_hash=digest(args),
             requirement_id=record.id if record else None,
         )
         if claim.status == "done":
             return claim.result or ""
-        if claim.status == "in_doubt":
-            db.append_audit(
-                action="tool.in_doubt",
-                actor=Actor.system(),
-                outcome="not_rerun",
-                run_id=self.scope.run_id,
-                agent_id=self.scope.agent_id,
-                tool_name=fn.name,
-                requirement_id=record.id if record else None,
-                reason="a worker stopped while the tool was running",
-            )
-            return (
-                f"Error: {fn.name} was started by a worker that stopped before it finished. "
-                "It was not run again, to avoid doing it twice; its effect must be checked by hand."
+        if claim.status != "claimed":
+            if doubt is not None:
+                raise AwaitingPerson(None)  # already asked; still waiting for the answer
+            if record is not None:
+                approval_type, approvers, quorum = record.approval_type, list(record.approvers), record.quorum
+            elif fn.needs_required_approval(args):
+                assert fn.approval is not None
+                approval_type, approvers, quorum = "required", list(fn.approval.approvers), fn.approval.quorum
+            else:
+                approval_type, approvers, quorum = None, [], 1
+            raise AwaitingPerson(
+                doubt_requirement(
+                    self.scope, claim_key, fn.name, args, claim,
+                    approval_type=approval_type, approvers=approvers, quorum=quorum,
+                    sensitive_fields=list(fn.sensitive_fields), member=self.member,
+                    tool_call_id=record.tool_call_id if record else None,
+                )
             )
         yield ToolCallStarted(self.scope.run_id, tool_name=fn.name, tool_args=args, member_agent_name=self.member)
         try:
@@ -341,7 +479,7 @@ class AgentLoop:
             status = "failed"
         db.finish_execution(
             self.scope.run_id,
-            key,
+            claim_key,
             status=status,
             result=result,
             audit={

@@ -4,23 +4,98 @@
 being run, from a script, a worker or another process: they only hand the runnable to
 ``runner.driver`` with the right runtime (the enclosing ``runtime.using`` block's, else the
 script default), plus the runnable's own ``db=`` and ``listeners=`` when it was given some.
+
+Agno's shapes are accepted too: ``session_id=`` (a conversation: the model sees the earlier
+finished runs of the same session and runnable; in Slack a thread is a session), ``session_state``,
+``stream_events=``, ``continue_run(run_id=..., updated_tools=...)``, ``arun`` / ``acontinue_run``
+(awaitable, or an async iterator of events with ``stream=True``), ``get_session``,
+``get_last_run_output``. Two deliberate differences from Agno: a requirement the caller confirms
+cannot bypass a pending ``required`` approval (``ApprovalPending``), and a continue with
+requirements still unresolved keeps the run paused instead of raising.
 """
 
 from __future__ import annotations
 
+import asyncio
+import queue
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 from runner import driver
-from runner.events import RunEvent
+from runner.events import (
+    RunCompleted,
+    RunEvent,
+    RunPaused,
+    RunStarted,
+    WorkflowCancelled,
+    WorkflowCompleted,
+    WorkflowStarted,
+)
 from runner.listener import RunListener
 from runner.output import RunOutput
 from runner.protocols import Scope, Steps
-from runner.run_requirement import RunRequirement
+from runner.run_requirement import RunRequirement, ToolExecution
 from runner.runtime import Runtime, current, scoped
 from runner.tools import Function
 from storage.database import Database
+from storage.records import RunRecord, RunStatus
+
+
+@dataclass
+class Session:
+    """Agno's session, read from SQL: the runs of one ``session_id`` for one runnable."""
+
+    session_id: str
+    runs: list[RunOutput] = field(default_factory=list)
+    session_state: dict[str, Any] | None = None
+
+    @property
+    def session_data(self) -> dict[str, Any]:
+        return {"session_state": self.session_state or {}}
+
+    def get_messages(self) -> list[dict[str, Any]]:
+        """The conversation so far: the latest run's messages (each run carries the history)."""
+        return list(self.runs[-1].messages) if self.runs else []
+
+
+def session_history(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
+    """The messages a new run of a session starts after: the latest finished run's conversation,
+    without its system prompt (the new run has its own) and without a dangling tool-call turn."""
+    finished = [r for r in runs if r.status is RunStatus.COMPLETED and r.state.get("messages")]
+    if not finished:
+        return []
+    messages = [m for m in finished[-1].state["messages"] if m.get("role") != "system"]
+    while messages and messages[-1].get("role") == "assistant" and messages[-1].get("tool_calls"):
+        messages.pop()
+    return messages
+
+
+_DONE = object()
+
+
+async def _bridge(make: Any) -> AsyncIterator[Any]:
+    """Iterate a blocking event stream in a thread, handing each event to the event loop."""
+    q: queue.Queue[Any] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for item in make():
+                q.put(item)
+        except BaseException as exc:  # handed to the awaiting side, raised there
+            q.put(exc)
+        q.put(_DONE)
+
+    threading.Thread(target=pump, daemon=True).start()
+    while True:
+        item = await asyncio.to_thread(q.get)
+        if item is _DONE:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 class RunAPI(ABC):
@@ -61,48 +136,153 @@ class RunAPI(ABC):
         return base.with_listeners(self.listeners)
 
     @overload
-    def run(self, input: str, *, stream: Literal[False] = False, user_id: str | None = None,
+    def run(self, input: Any, *, stream: Literal[False] = False, user_id: str | None = None,
             user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> RunOutput: ...
+            thread_ts: str | None = None, session_id: str | None = None,
+            session_state: dict[str, Any] | None = None, stream_events: bool | None = None,
+            **_options: Any) -> RunOutput: ...
 
     @overload
-    def run(self, input: str, *, stream: Literal[True], user_id: str | None = None,
+    def run(self, input: Any, *, stream: Literal[True], user_id: str | None = None,
             user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> Iterator[RunEvent]: ...
+            thread_ts: str | None = None, session_id: str | None = None,
+            session_state: dict[str, Any] | None = None, stream_events: bool | None = None,
+            **_options: Any) -> Iterator[RunEvent]: ...
 
-    def run(self, input: str, *, stream: bool = False, user_id: str | None = None,
+    def run(self, input: Any, *, stream: bool = False, user_id: str | None = None,
             user_name: str | None = None, channel: str | None = None,
-            thread_ts: str | None = None) -> RunOutput | Iterator[RunEvent]:
-        """Run until the answer or the first pause. ``user_id`` is the requester, kept for good."""
-        events = driver.start(self, self.runtime(), input,
-                              requester=user_id, requester_name=user_name, channel=channel,
-                              thread_ts=thread_ts, stream=stream)
+            thread_ts: str | None = None, session_id: str | None = None,
+            session_state: dict[str, Any] | None = None, stream_events: bool | None = None,
+            **_options: Any) -> RunOutput | Iterator[RunEvent]:
+        """Run until the answer or the first pause. ``user_id`` is the requester, kept for good.
+
+        With ``session_id``, the model also sees the earlier finished runs of that session.
+        ``stream_events`` is accepted for Agno's sake: a signoff stream always carries every event.
+        """
+        text = input if isinstance(input, str) else str(getattr(input, "content", None) or input)
+        runtime = self.runtime()
+        state = self.initial_state(text, user_id)
+        if session_state is None:
+            session_state = getattr(self, "session_state", None)
+        if session_id is not None:
+            earlier = [r for r in runtime.db.runs_for_session(session_id) if r.target_id == self.id]
+            history = session_history(earlier)
+            if history and isinstance(state.get("messages"), list):
+                messages = state["messages"]
+                at = 1 if messages and messages[0].get("role") == "system" else 0
+                state["messages"] = messages[:at] + history + messages[at:]
+            if session_state is None and earlier:
+                session_state = earlier[-1].session_state
+        events = self._tagged(driver.start(self, runtime, text,
+                                           requester=user_id, requester_name=user_name, channel=channel,
+                                           thread_ts=thread_ts, stream=stream, session_id=session_id,
+                                           session_state=session_state, state=state), session_id)
         return events if stream else driver.collect(events)
 
     def continue_run(self, run_response: RunOutput | None = None, *, run_id: str | None = None,
                      requirements: Sequence[RunRequirement] | None = None, stream: bool = False,
-                     user_id: str | None = None) -> Any:
+                     user_id: str | None = None, updated_tools: Sequence[ToolExecution] | None = None,
+                     session_id: str | None = None, stream_events: bool | None = None,
+                     **_options: Any) -> Any:
         """Apply decisions and resume. Works from another process with ``run_id`` alone.
 
-        Requirements left undecided keep the run paused (the returned output says so); they
-        are never taken as rejections.
+        Decisions come from the setters (``req.confirm()`` ...) or Agno's flags
+        (``tool.confirmed = True``, a field's ``.value``, ``updated_tools=``). Requirements left
+        undecided keep the run paused (the returned output says so), instead of raising as Agno
+        does; they are never taken as rejections. A caller's confirmation never bypasses a
+        pending ``required`` approval.
         """
+        if run_response is not None and not isinstance(run_response, RunOutput):
+            # Agno allows continue_run(run_paused_event).
+            run_response = getattr(run_response, "output", None)
         if run_response is not None:
             run_id = run_id or run_response.run_id
             if requirements is None:
                 requirements = run_response.requirements
         if run_id is None:
             raise TypeError("continue_run needs a run response or run_id=...")
-        events = driver.resume(self, self.runtime(), run_id,
-                               requirements, actor_id=user_id, stream=stream)
+        runtime = self.runtime()
+        if updated_tools is not None:
+            current_reqs = requirements or driver.output_of(self, runtime, runtime.db.get_run(run_id)).requirements
+            by_call = {t.tool_call_id: t for t in updated_tools if t.tool_call_id}
+            for req in current_reqs:
+                given = by_call.get(req.tool_execution.tool_call_id or "")
+                if given is not None and given is not req.tool_execution:
+                    req.absorb(given)
+            requirements = current_reqs
+        for req in requirements or []:
+            req.sync()
+        sid = session_id or runtime.db.get_run(run_id).session_id
+        events = self._tagged(driver.resume(self, runtime, run_id,
+                                            requirements, actor_id=user_id, stream=stream), sid)
         return events if stream else driver.collect(events)
+
+    def _tagged(self, events: Iterator[RunEvent], session_id: str | None) -> Iterator[RunEvent]:
+        """Every event carries the session; a workflow's start and end use Agno's workflow events."""
+        for event in events:
+            if event.session_id is None:
+                event.session_id = session_id
+            if self.kind == "workflow":
+                if type(event) is RunStarted:
+                    event = WorkflowStarted(event.run_id, agent_id=event.agent_id, session_id=session_id,
+                                            workflow_name=self.name)
+                elif type(event) is RunCompleted:
+                    cancelled = event.output is not None and event.output.status is RunStatus.CANCELLED
+                    kind = WorkflowCancelled if cancelled else WorkflowCompleted
+                    event = kind(event.run_id, content=event.content, output=event.output,
+                                 session_id=session_id, workflow_name=self.name)
+            elif isinstance(event, RunPaused | RunCompleted) and event.content is None and event.output:
+                event.content = event.output.content
+            yield event
+
+    # -- async (the sync driver runs in a worker thread) ------------------------------------------
+
+    def arun(self, input: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+        """``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
+        if stream:
+            return _bridge(lambda: self.run(input, stream=True, **kwargs))
+        return asyncio.to_thread(lambda: self.run(input, **kwargs))
+
+    def acontinue_run(self, run_response: RunOutput | None = None, *, stream: bool = False,
+                      **kwargs: Any) -> Any:
+        """``await agent.acontinue_run(...)``, or ``async for`` with ``stream=True``."""
+        if stream:
+            return _bridge(lambda: self.continue_run(run_response, stream=True, **kwargs))
+        return asyncio.to_thread(lambda: self.continue_run(run_response, **kwargs))
+
+    # -- sessions ----------------------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> Session | None:
+        """The session's runs of this runnable, oldest first (None when there are none)."""
+        runtime = self.runtime()
+        runs = [r for r in runtime.db.runs_for_session(session_id) if r.target_id == self.id]
+        if not runs:
+            return None
+        return Session(session_id, [driver.output_of(self, runtime, r) for r in runs], runs[-1].session_state)
+
+    def get_session_state(self, session_id: str) -> dict[str, Any]:
+        session = self.get_session(session_id)
+        return dict(session.session_state or {}) if session is not None else {}
+
+    def get_last_run_output(self, session_id: str | None = None) -> RunOutput | None:
+        """The newest run of this runnable (in ``session_id`` when given)."""
+        runtime = self.runtime()
+        if session_id is not None:
+            runs = [r for r in runtime.db.runs_for_session(session_id) if r.target_id == self.id]
+            return driver.output_of(self, runtime, runs[-1]) if runs else None
+        latest = runtime.db.latest_run_of(self.id)
+        return driver.output_of(self, runtime, latest) if latest is not None else None
+
+    def get_chat_history(self, session_id: str) -> list[dict[str, Any]]:
+        session = self.get_session(session_id)
+        return [m for m in session.get_messages() if m.get("role") != "system"] if session else []
 
     def retry_run(self, run_id: str, *, stream: bool = False) -> Any:
         """Resume a failed run from its last checkpoint; tools that already ran do not rerun."""
         events = driver.retry(self, self.runtime(), run_id, stream=stream)
         return events if stream else driver.collect(events)
 
-    def get_run_output(self, run_id: str) -> RunOutput:
+    def get_run_output(self, run_id: str, session_id: str | None = None) -> RunOutput:
         """The run as SQL has it now (any process): status, content, open requirements."""
         runtime = self.runtime()
         return driver.output_of(self, runtime, runtime.db.get_run(run_id))

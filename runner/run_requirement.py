@@ -2,16 +2,26 @@
 
 The setters only record the decision on this object; ``continue_run`` applies it to SQL with a
 conditional UPDATE. A setter that does not fit the requirement raises at once, with a message
-that says which setter does fit.
+that says which setter does fit (an ``InvalidDecision``, which is a ``ValueError`` as in Agno).
+
+Agno's flag style works too: ``tool_execution.confirmed = True`` (or ``False`` with
+``confirmation_note``), ``field.value = ...`` on ``user_input_schema`` entries, or
+``tool_execution.result = ...`` for an external execution; ``continue_run`` turns the flags into
+the same setter calls (``RunRequirement.sync``). Two deliberate differences from Agno: a
+requirement confirmed by the caller cannot bypass a pending ``required`` approval (continue_run
+raises ``ApprovalPending``), and a continue with requirements still unresolved keeps the run
+paused instead of raising.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from runner.step_types import StepOutput
 from runner.tools import Function, UserInputField
 from storage.errors import AlreadyDecided, InvalidDecision
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus
@@ -19,7 +29,9 @@ from storage.records import RequirementKind, RequirementRecord, RequirementStatu
 
 @dataclass
 class ToolExecution:
-    """The tool call a requirement is about (the seed's ``requirement.tool_execution``)."""
+    """The tool call a requirement is about (the seed's ``requirement.tool_execution``), with
+    Agno's flags: ``requires_confirmation`` / ``confirmed`` / ``confirmation_note``,
+    ``requires_user_input`` / ``user_input_schema`` / ``answered``, ``external_execution_required``."""
 
     tool_name: str | None
     tool_args: dict[str, Any]
@@ -27,6 +39,50 @@ class ToolExecution:
     result: str | None = None
     status: str | None = None
     member_agent_name: str | None = None
+    requires_confirmation: bool | None = None
+    confirmed: bool | None = None
+    confirmation_note: str | None = None
+    requires_user_input: bool | None = None
+    user_input_schema: list[UserInputField] | None = None
+    answered: bool | None = None
+    external_execution_required: bool | None = None
+    approval_type: str | None = None
+    approval_id: str | None = None
+    stop_after_tool_call: bool = False
+    tool_call_error: bool | None = None
+
+    @property
+    def is_paused(self) -> bool:
+        return bool(self.requires_confirmation or self.requires_user_input or self.external_execution_required)
+
+
+class ResolvedFlag:
+    """``requirement.is_resolved`` read either way: as a property (``if req.is_resolved``) or
+    called as in Agno (``req.is_resolved()``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return self.value
+
+    def __call__(self) -> bool:
+        return self.value
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ResolvedFlag):
+            return self.value == other.value
+        if isinstance(other, bool):
+            return self.value is other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 @dataclass
@@ -41,6 +97,15 @@ _FITTING_SETTER = {
     RequirementKind.USER_INPUT: "provide_user_input({...})",
     RequirementKind.STEP_USER_INPUT: "provide_user_input({...})",
     RequirementKind.EXTERNAL_EXECUTION: "set_external_execution_result(result)",
+    RequirementKind.STEP_OUTPUT_REVIEW: "confirm(), reject() or edit(output)",
+}
+
+
+_AGNO_REFUSAL = {
+    RequirementKind.CONFIRMATION: "This requirement does not require confirmation",
+    RequirementKind.USER_INPUT: "This requirement does not require user input",
+    RequirementKind.EXTERNAL_EXECUTION: "This requirement does not require external execution",
+    RequirementKind.STEP_OUTPUT_REVIEW: "This requirement does not require output review",
 }
 
 
@@ -52,12 +117,34 @@ class RunRequirement:
         self.function = function
         self.approval_id = approval_id
         self.decision: Decision | None = None
+        provided = record.resolution.get("values") or {}
+        self.user_input_schema: list[UserInputField] = [
+            UserInputField.from_dict(f | {"value": provided.get(f["name"], f.get("value"))})
+            for f in record.user_input_schema
+        ]
+        """The fields asked for; set their ``.value`` and continue, as in Agno."""
+        kind = record.kind
+        confirmed: bool | None = None
+        if kind in (RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION) and not record.is_pending:
+            confirmed = record.status is RequirementStatus.APPROVED
         self.tool_execution = ToolExecution(
             tool_name=record.tool_name,
             tool_args=dict(record.tool_args),
             tool_call_id=record.tool_call_id,
             member_agent_name=record.member_agent_name,
+            requires_confirmation=kind in (RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION) or None,
+            confirmed=confirmed,
+            confirmation_note=record.resolution.get("note"),
+            requires_user_input=kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT) or None,
+            user_input_schema=self.user_input_schema if self.user_input_schema else None,
+            answered=True if record.status is RequirementStatus.ANSWERED else None,
+            external_execution_required=kind is RequirementKind.EXTERNAL_EXECUTION or None,
+            result=record.resolution.get("result") if kind is RequirementKind.EXTERNAL_EXECUTION else None,
+            approval_type=record.approval_type,
+            approval_id=approval_id,
+            stop_after_tool_call=bool(function.stop_after_tool_call) if function is not None else False,
         )
+        self._seen_result = self.tool_execution.result
 
     # ------------------------------------------------------------ read side
 
@@ -118,17 +205,104 @@ class RunRequirement:
         return self.kind is RequirementKind.EXTERNAL_EXECUTION
 
     @property
-    def user_input_schema(self) -> list[UserInputField]:
-        provided = (
-            (self.decision.resolution.get("values") if self.decision else None)
-            or self.record.resolution.get("values")
-            or {}
-        )
-        return [UserInputField.from_dict(f | {"value": provided.get(f["name"])}) for f in self.record.user_input_schema]
+    def is_resolved(self) -> ResolvedFlag:
+        """Decided here or in SQL; read as a property or called as Agno's ``is_resolved()``."""
+        return ResolvedFlag(self.decision is not None or not self.record.is_pending)
 
     @property
-    def is_resolved(self) -> bool:
-        return self.decision is not None or not self.record.is_pending
+    def confirmation(self) -> bool | None:
+        """Agno's ``requirement.confirmation``: True confirmed, False rejected, None undecided."""
+        if self.kind not in (RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION,
+                             RequirementKind.STEP_OUTPUT_REVIEW):
+            return None
+        status = self.status
+        if status is RequirementStatus.PENDING:
+            return None
+        return status is RequirementStatus.APPROVED
+
+    @property
+    def confirmation_note(self) -> str | None:
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        note = resolution.get("note")
+        return str(note) if note is not None else None
+
+    @property
+    def external_execution_result(self) -> str | None:
+        if self.kind is not RequirementKind.EXTERNAL_EXECUTION:
+            return None
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        result = resolution.get("result")
+        return str(result) if result is not None else None
+
+    @property
+    def member_agent_id(self) -> str | None:
+        """The member's id (an agent's default id is its name, slugged)."""
+        name = self.record.member_agent_name
+        if name is None:
+            return None
+        owner = getattr(self.function, "owner_id", None)
+        return str(owner) if owner else (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "agent")
+
+    @property
+    def needs_output_review(self) -> bool:
+        return self.kind is RequirementKind.STEP_OUTPUT_REVIEW
+
+    @property
+    def step_output(self) -> StepOutput | None:
+        """The step output a reviewer sees (an output review), edited if they edited it."""
+        if self.kind is not RequirementKind.STEP_OUTPUT_REVIEW:
+            return None
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        edited = resolution.get("edited_args") or {}
+        content = str(edited.get("output", self.record.tool_args.get("output", "")))
+        return StepOutput(content=content, step_name=self.record.tool_name)
+
+    @property
+    def retry_count(self) -> int:
+        """How many times a reviewer sent this step back already (output review with retry)."""
+        key = self.record.call_key
+        return int(key.rsplit("#", 1)[1]) if self.needs_output_review and "#" in key else 0
+
+    def sync(self) -> None:
+        """Turn Agno's flags set on this object into the matching setter call (once).
+
+        ``tool_execution.confirmed`` True/False (with ``confirmation_note``), every required
+        ``user_input_schema`` field given a ``.value``, or ``tool_execution.result`` set on an
+        external execution. Nothing set: the requirement stays undecided.
+        """
+        if self.decision is not None or not self.record.is_pending:
+            return
+        te = self.tool_execution
+        if self.needs_confirmation or self.needs_output_review:
+            if te.confirmed is True:
+                self.confirm()
+            elif te.confirmed is False:
+                self.reject(te.confirmation_note)
+        elif self.needs_user_input:
+            fields = te.user_input_schema or self.user_input_schema
+            values = {f.name: f.value for f in fields if f.value is not None}
+            missing = [f for f in fields if f.value is None and getattr(f, "required", True)]
+            if fields and not missing:
+                self.provide_user_input(values)
+        elif self.needs_external_execution and te.result is not None and te.result != self._seen_result:
+            self.set_external_execution_result(te.result)
+
+    def absorb(self, other: ToolExecution) -> None:
+        """Copy Agno's flags from a caller's ``ToolExecution`` (``updated_tools=``) onto this one."""
+        te = self.tool_execution
+        te.confirmed = other.confirmed
+        te.confirmation_note = other.confirmation_note
+        if other.result is not None:
+            te.result = other.result
+        if other.user_input_schema:
+            given = {f.name: f.value for f in other.user_input_schema}
+            for f in self.user_input_schema:
+                if given.get(f.name) is not None:
+                    f.value = given[f.name]
+        if other.tool_args and self.kind is RequirementKind.USER_INPUT:
+            for f in self.user_input_schema:
+                if f.value is None and other.tool_args.get(f.name) is not None:
+                    f.value = other.tool_args[f.name]
 
     # ----------------------------------------------------------- write side
 
@@ -141,17 +315,22 @@ class RunRequirement:
                 self.record.resolved_at,
             )
         if self.kind not in kinds:
+            # Agno's sentence first (code written for Agno matches on it), then which setter fits.
+            agno = _AGNO_REFUSAL.get(kinds[0], "This requirement does not fit this setter")
             raise InvalidDecision(
-                f"{setter} does not fit this requirement: {self.tool_name} needs {_FITTING_SETTER[self.kind]}"
+                f"{agno}: {setter} does not fit this requirement; {self.tool_name} needs "
+                f"{_FITTING_SETTER[self.kind]}"
             )
 
     def confirm(self, args: dict[str, Any] | None = None) -> None:
         """Approve; with ``args``, approve with edited arguments (validated, recorded, told to the model)."""
-        self._check(RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION, setter="confirm()")
+        self._check(RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION,
+                    RequirementKind.STEP_OUTPUT_REVIEW, setter="confirm()")
         resolution: dict[str, Any] = {}
+        self.tool_execution.confirmed = True
         if args is not None:
-            if self.kind is RequirementKind.STEP_CONFIRMATION:
-                raise InvalidDecision("a workflow step has no arguments to edit")
+            if self.kind is not RequirementKind.CONFIRMATION:
+                raise InvalidDecision("a workflow step has no arguments to edit; edit(output) edits a step's output")
             merged = dict(self.record.tool_args) | dict(args)
             edited = self.function.validate(merged) if self.function else merged
             if edited != self.record.tool_args:
@@ -159,15 +338,35 @@ class RunRequirement:
                 self.tool_execution.tool_args = dict(edited)
         self.decision = Decision(RequirementStatus.APPROVED, resolution)
 
-    def reject(self, note: str | None = None) -> None:
-        """Refuse; ``note`` (or a clear default) reaches the model as the tool's result."""
-        self._check(RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION, setter="reject()")
+    def reject(self, note: str | None = None, *, feedback: str | None = None) -> None:
+        """Refuse; ``note`` (or a clear default) reaches the model as the tool's result.
+        ``feedback`` is Agno's name for the note on an output review."""
+        note = note if note is not None else feedback
+        self._check(RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION,
+                    RequirementKind.STEP_OUTPUT_REVIEW, setter="reject()")
+        self.tool_execution.confirmed = False
+        self.tool_execution.confirmation_note = note
         self.decision = Decision(RequirementStatus.REJECTED, {"note": note} if note else {})
+
+    def edit(self, output: Any) -> None:
+        """Approve a workflow step's output with a person's edit (output review only)."""
+        self._check(RequirementKind.STEP_OUTPUT_REVIEW, setter="edit(output)")
+        from runner.tools import render_result
+
+        text = render_result(output)
+        self.tool_execution.confirmed = True
+        self.decision = Decision(RequirementStatus.APPROVED, {"edited_args": {"output": text},
+                                                              "original_args": dict(self.record.tool_args)})
 
     def provide_user_input(self, values: dict[str, Any]) -> None:
         """Supply the missing values; each is checked against its field's type."""
         self._check(RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT, setter="provide_user_input()")
-        self.decision = Decision(RequirementStatus.ANSWERED, {"values": self.validate_input(values)})
+        clean = self.validate_input(values)
+        for f in self.user_input_schema:
+            if f.name in clean:
+                f.value = clean[f.name]
+        self.tool_execution.answered = True
+        self.decision = Decision(RequirementStatus.ANSWERED, {"values": clean})
 
     def validate_input(self, values: dict[str, Any]) -> dict[str, Any]:
         return validate_input(self.record, self.function, values)
@@ -178,6 +377,7 @@ class RunRequirement:
         from runner.tools import render_result
 
         self.tool_execution.result = render_result(result)
+        self._seen_result = self.tool_execution.result
         self.decision = Decision(RequirementStatus.DONE_EXTERNALLY, {"result": self.tool_execution.result})
 
     def __repr__(self) -> str:

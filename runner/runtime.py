@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from runner.approval import Reminders
 from runner.listener import RunListener
 from runner.settings import ModelDefaults, RuntimeSettings
 from storage.database import Database
@@ -33,6 +34,8 @@ class Runtime:
     """The model server for an ``OpenAIChat`` without arguments; None: the settings, read per run."""
     approvers: list[str] = field(default_factory=list)
     """Default approvers (``SIGNOFF_APPROVERS``) for decisions made through this runtime."""
+    reminders: Reminders | None = None
+    """Default reminders and escalation (``SIGNOFF_REMIND_AFTER`` ...) for new requirements."""
 
     def models(self) -> ModelDefaults:
         return self.model_defaults if self.model_defaults is not None else RuntimeSettings().model_defaults()
@@ -54,7 +57,7 @@ class Runtime:
     def with_listeners(self, extra: list[RunListener]) -> Runtime:
         if not extra:
             return self
-        return Runtime(self.db, [*self.listeners, *extra], self.model_defaults, self.approvers)
+        return Runtime(self.db, [*self.listeners, *extra], self.model_defaults, self.approvers, self.reminders)
 
 
 _current: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar("signoff_runtime", default=None)

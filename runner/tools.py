@@ -13,11 +13,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
-from runner.approval import POLICY_ATTR, ApprovalPolicy
+from runner.approval import POLICY_ATTR, ApprovalPolicy, Reminders, reminders
 from storage.errors import InvalidDecision, ToolConfigError
 
 if TYPE_CHECKING:
@@ -35,9 +36,10 @@ _JSON_TYPE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class UserInputField:
-    """One value the human must supply; ``value`` is filled once they do."""
+    """One value the human must supply; ``value`` is filled once they do (settable, as in Agno:
+    set it on a paused requirement's ``user_input_schema`` and continue the run)."""
 
     name: str
     field_type: str
@@ -115,6 +117,7 @@ class Function:
         sensitive_fields: Sequence[str] | None = None,
         approval: ApprovalPolicy | None = None,
         member: LoopAgent | None = None,
+        reminders: Reminders | None = None,
     ) -> None:
         if entrypoint is None and parameters is None:
             raise ToolConfigError("a tool needs a function or a parameters schema")
@@ -143,6 +146,8 @@ class Function:
         self.external_execution = external_execution
         self.stop_after_tool_call = stop_after_tool_call
         self.sensitive_fields = list(sensitive_fields or [])
+        self.reminders = reminders or Reminders()
+        """When to remind the deciders of this tool's confirmations and whom to escalate to."""
         self.member = member
         """For a team leader's delegate tool: the member the call hands work to (run nested)."""
         self.approval: ApprovalPolicy | None = None
@@ -362,6 +367,9 @@ def tool(
     external_execution: bool = False,
     stop_after_tool_call: bool = False,
     sensitive_fields: Sequence[str] | None = None,
+    remind_after: float | timedelta | None = None,
+    escalate_after: float | timedelta | None = None,
+    escalate_to: Sequence[str] | str | None = None,
 ) -> Callable[[Callable[..., Any]], Function]: ...
 
 
@@ -376,8 +384,15 @@ def tool(
     external_execution: bool = False,
     stop_after_tool_call: bool = False,
     sensitive_fields: Sequence[str] | None = None,
+    remind_after: float | timedelta | None = None,
+    escalate_after: float | timedelta | None = None,
+    escalate_to: Sequence[str] | str | None = None,
 ) -> Any:
-    """Turn a function into a tool; flags say which human step, if any, it waits for."""
+    """Turn a function into a tool; flags say which human step, if any, it waits for.
+
+    ``remind_after`` / ``escalate_after`` / ``escalate_to``: reminders and escalation of its
+    confirmations (see ``runner.approval.Reminders``; an ``@approval`` has its own)."""
+    nudges = reminders(remind_after, escalate_after, escalate_to, "@tool")
 
     def wrap(target: Callable[..., Any]) -> Function:
         if isinstance(target, Function):
@@ -392,6 +407,7 @@ def tool(
             external_execution=external_execution,
             stop_after_tool_call=stop_after_tool_call,
             sensitive_fields=sensitive_fields,
+            reminders=nudges,
         )
 
     if func is not None:

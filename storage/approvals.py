@@ -170,8 +170,17 @@ class ApprovalStore(RequirementStore):
         tool_args: dict[str, Any],
         requester: str | None,
         sensitive_fields: list[str] | None,
+        status: str = "logged",
+        requirement_id: str | None = None,
+        resolved_by: str | None = None,
+        resolved_at: datetime | None = None,
+        note: str | None = None,
     ) -> ApprovalRecord:
-        """An ``audit`` approval: the tool runs at once, this row is its compliance record."""
+        """An ``audit`` approval: the tool runs at once, this row is its compliance record.
+
+        On a tool that also has a human step (``requires_confirmation``, user input, external
+        execution) the row is written once the person decided, with their outcome as ``status``
+        (``approved``/``rejected``) and who decided it."""
         now = self.clock()
         with self.transaction() as conn:
             existing = conn.execute(
@@ -185,7 +194,7 @@ class ApprovalStore(RequirementStore):
                     insert(t.approvals).values(
                         id=approval_id,
                         run_id=run_id,
-                        requirement_id=None,
+                        requirement_id=requirement_id,
                         call_key=call_key,
                         approval_type="audit",
                         agent_id=agent_id,
@@ -193,8 +202,11 @@ class ApprovalStore(RequirementStore):
                         tool_args=dumps(tool_args),
                         args_hash=digest(tool_args),
                         requester=requester,
-                        status="logged",
+                        status=status,
                         quorum=0,
+                        resolved_by=resolved_by,
+                        resolved_at=resolved_at if status != "logged" else None,
+                        note=note,
                         created_at=now,
                         sensitive_fields=None if sensitive_fields is None else dumps(sensitive_fields),
                     )
@@ -203,7 +215,7 @@ class ApprovalStore(RequirementStore):
                     conn,
                     action="approval.audit_logged",
                     actor=Actor(None, agent_id, ActorKind.AGENT),
-                    outcome="logged",
+                    outcome=status,
                     run_id=run_id,
                     agent_id=agent_id,
                     tool_name=tool_name,
@@ -211,6 +223,40 @@ class ApprovalStore(RequirementStore):
                     details={"approval_id": approval_id},
                 )
         return self.get_approval(approval_id)
+
+    # -- Agno's store helpers (same names, same return shapes) ------------------------------------
+
+    def get_approvals(
+        self,
+        *,
+        status: str | None = None,
+        run_id: str | None = None,
+        agent_id: str | None = None,
+        approval_type: str | None = None,
+        tool_name: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        **_ignored: Any,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Agno's ``db.get_approvals(...)``: the matching approvals as dicts (newest first) and
+        their total count (before ``limit``/``page``)."""
+        c = t.approvals.c
+        where = []
+        for column, value in ((c.status, status), (c.run_id, run_id), (c.agent_id, agent_id),
+                              (c.approval_type, approval_type), (c.tool_name, tool_name)):
+            if value is not None:
+                where.append(column == value)
+        query = select(t.approvals).where(*where).order_by(c.created_at.desc(), c.id)
+        if limit is not None:
+            query = query.limit(limit).offset(max((page or 1) - 1, 0) * limit)
+        with self.engine.connect() as conn:
+            rows = [ApprovalRecord.from_row(r) for r in conn.execute(query).mappings()]
+            total = int(conn.execute(select(func.count()).select_from(t.approvals).where(*where)).scalar_one())
+        return [agno_approval(r) for r in rows], total
+
+    def get_pending_approval_count(self, *, agent_id: str | None = None, **_ignored: Any) -> int:
+        """Agno's ``db.get_pending_approval_count()``."""
+        return self.count_approvals(status="pending", agent_id=agent_id)
 
     def list_approvals(
         self,
@@ -344,3 +390,31 @@ class ApprovalStore(RequirementStore):
                 .all()
             )
         return [dict(r) | {"created_at": aware(r["created_at"])} for r in rows]
+
+
+def agno_approval(approval: ApprovalRecord) -> dict[str, Any]:
+    """An approval in Agno's dict shape (``approval["status"]``, ``["approval_type"]`` ...).
+
+    Timestamps are epoch seconds as in Agno; ``tool_args`` are redacted like every other surface.
+    """
+    def epoch(value: datetime | None) -> int | None:
+        return int(value.timestamp()) if value is not None else None
+
+    return {
+        "id": approval.id,
+        "run_id": approval.run_id,
+        "requirement_id": approval.requirement_id,
+        "approval_type": approval.approval_type,
+        "status": approval.status,
+        "agent_id": approval.agent_id,
+        "source_type": "agent",
+        "tool_name": approval.tool_name,
+        "tool_args": redact(approval.tool_args, approval.sensitive_fields),
+        "context": {"tool_name": approval.tool_name, "call_key": approval.call_key},
+        "requester": approval.requester,
+        "resolved_by": approval.resolved_by,
+        "resolved_at": epoch(approval.resolved_at),
+        "resolution_data": {"note": approval.note} if approval.note else None,
+        "created_at": epoch(approval.created_at),
+        "expires_at": epoch(approval.expires_at),
+    }

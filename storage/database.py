@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.approvals import ApprovalStore
 from storage.codec import utcnow
+from storage.console_logins import ConsoleLoginStore
 from storage.errors import ConfigError, SchemaBehind
 from storage.executions import ExecutionStore
 from storage.runs import RunStore
@@ -80,7 +81,7 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-class Database(RunStore, ApprovalStore, ExecutionStore, SlackStore, TokenStore):
+class Database(RunStore, ApprovalStore, ExecutionStore, SlackStore, TokenStore, ConsoleLoginStore):
     """All of signoff's SQL. Takes plain values, returns records; the clock is injectable.
 
     Each concern lives in its own store module (runs, requirements, approvals, executions,

@@ -129,8 +129,10 @@ class InvalidInput(SignoffError):
         self.field = field
 
 
-class InvalidDecision(InvalidInput):
-    """A decision that does not fit the requirement (wrong kind, bad input values, bad edit)."""
+class InvalidDecision(InvalidInput, ValueError):
+    """A decision that does not fit the requirement (wrong kind, bad input values, bad edit).
+
+    Also a ``ValueError``, as Agno's setters raise one, so code written for Agno catches it."""
 
 
 class StaleArguments(SignoffError):

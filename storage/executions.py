@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import schema as t
 from storage.audit_log import AuditLog
+from storage.codec import aware
 from storage.records import (
     ExecutionClaim,
 )
@@ -55,8 +56,31 @@ class ExecutionStore(AuditLog):
                     .one()
                 )
             if row["status"] == "started":
-                return ExecutionClaim("in_doubt")
+                return ExecutionClaim("in_doubt", None, aware(row["started_at"]), row["worker"])
+            if row["status"] == "abandoned":
+                # A person said the call never happened: its claim is closed, a new key runs it.
+                return ExecutionClaim("abandoned", None, aware(row["started_at"]), row["worker"])
             return ExecutionClaim("done", row["result"])
+
+    def settle_execution(
+        self, run_id: str, call_key: str, *, status: str, result: str | None, audit: dict[str, Any] | None = None
+    ) -> bool:
+        """Close an in-doubt claim as a person settled it: ``succeeded`` (it ran, with the result
+        they entered) or ``abandoned`` (it did not run; it is claimed again under a new key).
+        Conditional on the claim still being ``started``, so settling twice changes nothing."""
+        with self.transaction() as conn:
+            changed = conn.execute(
+                update(t.tool_executions)
+                .where(
+                    t.tool_executions.c.run_id == run_id,
+                    t.tool_executions.c.call_key == call_key,
+                    t.tool_executions.c.status == "started",
+                )
+                .values(status=status, result=result, finished_at=self.clock())
+            ).rowcount
+            if changed == 1 and audit:
+                self._append(conn, run_id=run_id, **audit)
+        return changed == 1
 
     def finish_execution(
         self, run_id: str, call_key: str, *, status: str, result: str, audit: dict[str, Any] | None = None

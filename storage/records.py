@@ -18,6 +18,14 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Agno's lower-case member names (``RunStatus.paused``): aliases of the same values.
+    queued = "queued"
+    pending = "queued"
+    running = "running"
+    paused = "paused"
+    completed = "completed"
+    error = "failed"
+    cancelled = "cancelled"
 
 
 FINISHED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
@@ -29,6 +37,10 @@ class RequirementKind(StrEnum):
     EXTERNAL_EXECUTION = "external_execution"
     STEP_CONFIRMATION = "step_confirmation"
     STEP_USER_INPUT = "step_user_input"
+    STEP_OUTPUT_REVIEW = "step_output_review"
+    """A person approves, rejects or edits a workflow step's output before it flows on."""
+    IN_DOUBT = "in_doubt"
+    """A tool call (or step) a dead worker left started: a person says whether it happened."""
 
 
 class RequirementStatus(StrEnum):
@@ -253,6 +265,15 @@ class ApprovalRecord:
     expires_at: datetime | None
     sensitive_fields: list[str] | None = None
 
+    def __getitem__(self, key: str) -> Any:
+        """Read like Agno's approval dicts (``approval["status"]``); values are this record's."""
+        if key in self.__dataclass_fields__:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.__dataclass_fields__ else default
+
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ApprovalRecord:
         values = dict(row)
@@ -274,6 +295,9 @@ class ExecutionClaim:
 
     status: str
     result: str | None = None
+    started_at: datetime | None = None
+    """When the claim was written (for an in-doubt call: when its worker started it)."""
+    worker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -346,3 +370,8 @@ class NewRequirement:
     agent_id: str | None = None
     sensitive_fields: list[str] | None = field(default_factory=list)
     """The tool's declared sensitive fields (None: unknown, mask everything)."""
+    remind_in_s: float | None = None
+    """Remind the pending deciders this long after creation (None: never)."""
+    escalate_in_s: float | None = None
+    """Add ``escalate_to`` to the deciders this long after creation (None: never)."""
+    escalate_to: list[str] | None = None

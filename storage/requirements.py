@@ -28,6 +28,7 @@ from storage.records import (
     ActorKind,
     Escalation,
     NewRequirement,
+    RequirementKind,
     RequirementRecord,
     RequirementStatus,
 )
@@ -129,9 +130,16 @@ class RequirementStore(AuditLog):
                     created_at=now,
                     expires_at=expires_at,
                     sensitive_fields=None if spec.sensitive_fields is None else dumps(spec.sensitive_fields),
+                    remind_at=now + timedelta(seconds=spec.remind_in_s) if spec.remind_in_s else None,
+                    escalate_at=now + timedelta(seconds=spec.escalate_in_s)
+                    if spec.escalate_in_s and spec.escalate_to
+                    else None,
+                    escalate_to=dumps(list(spec.escalate_to)) if spec.escalate_to else None,
                 )
             )
-            if spec.approval_type == "required":
+            # An in-doubt call is a question of fact, not a vote: no approvals row (its policy,
+            # who may answer, is on the requirement itself).
+            if spec.approval_type == "required" and spec.kind is not RequirementKind.IN_DOUBT:
                 conn.execute(
                     insert(t.approvals).values(
                         id=new_id(),
@@ -317,6 +325,9 @@ class RequirementStore(AuditLog):
     ) -> bool:
         c = t.requirements.c
         query = update(t.requirements).where(c.id == current.id, c.status == str(expected_status))
+        if status is not RequirementStatus.EXPIRED:
+            # The deadline holds in the UPDATE itself: a decision racing the expiry cannot land late.
+            query = query.where((c.expires_at.is_(None)) | (c.expires_at > now))
         if expected_hash is not None:
             query = query.where(func.coalesce(c.proposed_hash, c.args_hash) == expected_hash)
         result = conn.execute(
@@ -469,6 +480,99 @@ class RequirementStore(AuditLog):
                 sensitive_fields=None if current.sensitive_fields is None else dumps(current.sensitive_fields),
             )
         )
+
+    def due_reminders(self, *, limit: int | None = None) -> list[RequirementRecord]:
+        """Pending requirements whose reminder or escalation is due now (not yet done)."""
+        now = self.clock()
+        c = t.requirements.c
+        query = (
+            select(t.requirements)
+            .where(
+                c.status == str(RequirementStatus.PENDING),
+                ((c.remind_at <= now) & c.reminded_at.is_(None)) | ((c.escalate_at <= now) & c.escalated_at.is_(None)),
+            )
+            .order_by(c.created_at)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [RequirementRecord.from_row(r) for r in conn.execute(query).mappings()]
+
+    def mark_reminded(self, requirement_id: str) -> RequirementRecord | None:
+        """Claim the reminder of a pending requirement whose reminder is due: one conditional
+        UPDATE, so of several workers (the scheduled job, the recovery sweep) exactly one sends
+        it. None when it is not due, already sent, or the requirement was decided."""
+        now = self.clock()
+        c = t.requirements.c
+        with self.transaction() as conn:
+            changed = conn.execute(
+                update(t.requirements)
+                .where(
+                    c.id == requirement_id,
+                    c.status == str(RequirementStatus.PENDING),
+                    c.remind_at <= now,
+                    c.reminded_at.is_(None),
+                    (c.expires_at.is_(None)) | (c.expires_at > now),
+                )
+                .values(reminded_at=now)
+            ).rowcount
+            if changed != 1:
+                return None
+            req = self.get_requirement_in(conn, requirement_id)
+            self._append(
+                conn,
+                action="requirement.reminded",
+                actor=Actor.system(),
+                outcome="pending",
+                run_id=req.run_id,
+                requirement_id=req.id,
+                tool_name=req.tool_name,
+                details={"deciders": list(req.approvers)},
+            )
+        return req
+
+    def escalate_requirement(self, requirement_id: str, *, defaults: Sequence[str] = ()) -> RequirementRecord | None:
+        """Add ``escalate_to`` to the approvers of a pending requirement whose escalation is due:
+        one conditional UPDATE (exactly once, however many workers see it), audited as
+        ``requirement.escalated_to``. None when not due, already escalated, or decided.
+
+        ``defaults``: the default approvers, who decide a requirement that names none; they stay
+        deciders after the escalation (it adds people, it never takes anyone away)."""
+        now = self.clock()
+        c = t.requirements.c
+        with self.transaction() as conn:
+            row = conn.execute(select(t.requirements).where(c.id == requirement_id)).mappings().first()
+            if row is None:
+                raise NotFound("requirement", requirement_id)
+            current = RequirementRecord.from_row(row)
+            base = list(current.approvers) or list(defaults)
+            added = [a for a in (current.escalate_to or []) if a not in base]
+            changed = conn.execute(
+                update(t.requirements)
+                .where(
+                    c.id == requirement_id,
+                    c.status == str(RequirementStatus.PENDING),
+                    c.escalate_at <= now,
+                    c.escalated_at.is_(None),
+                    c.approvers == row["approvers"],
+                    (c.expires_at.is_(None)) | (c.expires_at > now),
+                )
+                .values(escalated_at=now, approvers=dumps([*base, *added]))
+            ).rowcount
+            if changed != 1:
+                return None
+            req = self.get_requirement_in(conn, requirement_id)
+            self._append(
+                conn,
+                action="requirement.escalated_to",
+                actor=Actor.system(),
+                outcome="pending",
+                run_id=req.run_id,
+                requirement_id=req.id,
+                tool_name=req.tool_name,
+                details={"added": added, "before": base},
+            )
+        return req
 
     def expire_due(self) -> list[RequirementRecord]:
         """Mark every pending requirement past its deadline as expired (the reconciler's job)."""

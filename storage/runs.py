@@ -48,6 +48,8 @@ class RunStore(RequirementStore):
         thread_ts: str | None = None,
         status: RunStatus = RunStatus.RUNNING,
         run_id: str | None = None,
+        session_id: str | None = None,
+        session_state: dict[str, Any] | None = None,
     ) -> RunRecord:
         now = self.clock()
         new_run_id = run_id or new_id()
@@ -65,6 +67,8 @@ class RunStore(RequirementStore):
             "state": dumps(state),
             "channel": channel,
             "thread_ts": thread_ts,
+            "session_id": session_id,
+            "session_state": dumps(session_state) if session_state is not None else None,
             "created_at": now,
             "updated_at": now,
         }
@@ -88,6 +92,38 @@ class RunStore(RequirementStore):
             raise NotFound("run", run_id)
         return RunRecord.from_row(row)
 
+    def runs_for_session(self, session_id: str, *, limit: int = 200) -> list[RunRecord]:
+        """The runs of one session (a conversation; in Slack, a thread), oldest first."""
+        query = (
+            select(t.runs)
+            .where(t.runs.c.session_id == session_id)
+            .order_by(t.runs.c.created_at, t.runs.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [RunRecord.from_row(r) for r in conn.execute(query).mappings()]
+
+    def latest_run_of(self, target_id: str) -> RunRecord | None:
+        """The newest run of one agent, team or workflow (Agno's ``get_last_run_output``)."""
+        query = (
+            select(t.runs)
+            .where(t.runs.c.target_id == target_id)
+            .order_by(t.runs.c.created_at.desc(), t.runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return RunRecord.from_row(row) if row else None
+
+    def set_session_state(self, run_id: str, session_state: dict[str, Any] | None) -> None:
+        """Save a run's ``session_state`` (what the caller keeps across the session's runs)."""
+        with self.transaction() as conn:
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(session_state=dumps(session_state) if session_state is not None else None)
+            )
+
     def list_runs(self, *, status: str | None = None, limit: int = 50) -> list[RunRecord]:
         query = select(t.runs).order_by(t.runs.c.created_at.desc()).limit(limit)
         if status:
@@ -103,7 +139,7 @@ class RunStore(RequirementStore):
             result = conn.execute(
                 update(t.runs)
                 .where(t.runs.c.id == run_id, t.runs.c.status.in_(allowed))
-                .values(status=str(RunStatus.RUNNING), version=t.runs.c.version + 1, updated_at=now)
+                .values(status=str(RunStatus.RUNNING), version=t.runs.c.version + 1, updated_at=now, heartbeat_at=now)
             )
             if result.rowcount != 1:
                 row = conn.execute(select(t.runs.c.status).where(t.runs.c.id == run_id)).first()
@@ -233,9 +269,25 @@ class RunStore(RequirementStore):
             self._append(conn, action="run.cancelled", actor=actor, outcome="cancelled", run_id=run_id, reason=reason)
         return self.get_run(run_id)
 
+    def heartbeat(self, run_id: str, *, version: int) -> bool:
+        """The driving worker is alive: refresh ``heartbeat_at`` under the lease (id, version and
+        status running). False when the lease is gone (taken over, cancelled, finished): a stale
+        worker can never keep somebody else's run looking alive."""
+        with self.transaction() as conn:
+            result = conn.execute(
+                update(t.runs)
+                .where(
+                    t.runs.c.id == run_id,
+                    t.runs.c.version == version,
+                    t.runs.c.status == str(RunStatus.RUNNING),
+                )
+                .values(heartbeat_at=self.clock())
+            )
+        return result.rowcount == 1
+
     def stuck_runs(self, *, queued_before: datetime, running_before: datetime) -> list[RunRecord]:
         """Runs that need recovery: queued with no start, paused with nothing pending, or running
-        with no write for longer than any job may live."""
+        with neither a heartbeat nor a write since ``running_before`` (its worker died)."""
         pending = (
             select(t.requirements.c.id)
             .where(t.requirements.c.run_id == t.runs.c.id, t.requirements.c.status == str(RequirementStatus.PENDING))
@@ -244,7 +296,9 @@ class RunStore(RequirementStore):
         query = select(t.runs).where(
             (t.runs.c.status == str(RunStatus.QUEUED)) & (t.runs.c.created_at < queued_before)
             | (t.runs.c.status == str(RunStatus.PAUSED)) & ~pending
-            | (t.runs.c.status == str(RunStatus.RUNNING)) & (t.runs.c.updated_at < running_before)
+            | (t.runs.c.status == str(RunStatus.RUNNING))
+            & (t.runs.c.updated_at < running_before)
+            & (func.coalesce(t.runs.c.heartbeat_at, t.runs.c.updated_at) < running_before)
         )
         with self.engine.connect() as conn:
             return [RunRecord.from_row(r) for r in conn.execute(query.order_by(t.runs.c.updated_at)).mappings()]
@@ -270,7 +324,7 @@ class RunStore(RequirementStore):
                 actor=Actor.system(),
                 outcome="released",
                 run_id=run_id,
-                reason="its worker stopped writing; resuming from the last checkpoint",
+                reason="its worker stopped sending heartbeats; resuming from the last checkpoint",
             )
         return self.get_run(run_id)
 

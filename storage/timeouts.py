@@ -33,13 +33,16 @@ MCP_TIMEOUT_S = 30.0
 MAX_MODEL_TURNS = 30
 """A run that has called the model this many times without finishing is failed, not left looping."""
 
-STALE_RUN_AFTER_S = JOB_TIMEOUT_S + 60
-"""A run still ``running`` this long after its last write has lost its worker; recovery takes it over."""
+HEARTBEAT_INTERVAL_S = 5.0
+"""How often the worker driving a run refreshes ``runs.heartbeat_at`` (from a thread, also while a tool runs)."""
+
+HEARTBEAT_STALE_S = 30
+"""A ``running`` run whose heartbeat (or last write) is older than this lost its worker; recovery takes it over."""
 
 QUEUED_GRACE_S = 60
 """A run still ``queued`` this long after creation lost its start job (Redis loss); recovery re-enqueues it."""
 
-RECOVERY_INTERVAL_S = 30
+RECOVERY_INTERVAL_S = 10
 """How often a worker looks for runs whose job was lost, whose worker died, or whose requirements expired."""
 
 MAX_REQUEST_BODY_BYTES = 1_048_576
@@ -65,3 +68,42 @@ PREFLIGHT_TIMEOUT_S = 5.0
 
 WORKER_STOP_TIMEOUT_S = 10.0
 """How long ``signoff dev`` waits for its worker to finish its job on exit before killing it."""
+
+CONSOLE_INVITE_TTL_S = 24 * 3600
+"""A one-time console login link (``signoff console invite``) works once, within this long."""
+
+CONSOLE_IDLE_TIMEOUT_S = 30 * 60
+"""A console session unused this long is refused; the person signs in again."""
+
+CONSOLE_SESSION_MAX_S = 12 * 3600
+"""A console session ends this long after sign-in, however active it was."""
+
+CONSOLE_OIDC_STATE_TTL_S = 600
+"""How long a "Sign in with Slack" round trip (its state and nonce) may take."""
+
+CONSOLE_POLL_INTERVAL_S = 2
+"""How often an open console page asks whether something changed (decisions made elsewhere)."""
+
+CONSOLE_LIST_LIMIT = 200
+"""How many rows a console list (pending decisions, runs, audit events) shows at most."""
+
+REMIND_AFTER_S: float | None = None
+"""Default for ``SIGNOFF_REMIND_AFTER``: no reminder unless a tool, an approval or the settings ask for one."""
+
+ESCALATE_AFTER_S: float | None = None
+"""Default for ``SIGNOFF_ESCALATE_AFTER``: no escalation unless a tool, an approval or the settings ask for one."""
+
+REMINDER_SWEEP_LIMIT = 500
+"""How many due reminders or escalations one recovery pass handles (the rest wait for the next pass)."""
+
+HOME_REFRESH_DEBOUNCE_S = 2.0
+"""A person's App Home is republished at most once per this window; changes within it are coalesced."""
+
+HOME_RECENT_RUNS = 10
+"""How many of the viewer's own runs the App Home lists (the newest first)."""
+
+HOME_RUNS_SCANNED = 500
+"""How many of the newest runs are read to find a viewer's recent ones for the App Home."""
+
+HOME_PERMALINK_CACHE = 2000
+"""How many thread permalinks a process remembers for App Home links (they never change)."""

@@ -53,6 +53,8 @@ SCOPES_BY_EVENT: Final[dict[str, str]] = {
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
 }
+# Events the bot subscribes to that need no scope (the App Home tab being opened).
+EVENTS_WITHOUT_SCOPE: Final[frozenset[str]] = frozenset({"app_home_opened"})
 SLASH_COMMANDS_SCOPE: Final = "commands"
 
 

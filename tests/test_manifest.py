@@ -12,6 +12,7 @@ import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.scopes import (
+    EVENTS_WITHOUT_SCOPE,
     METHODS_WITHOUT_SCOPE,
     SCOPES_BY_EVENT,
     SCOPES_BY_METHOD,
@@ -102,7 +103,7 @@ KNOWN_BOT_SCOPES = frozenset(
 # Bot events Slack knows and the scope each one needs (a subset: the ones worth considering).
 KNOWN_BOT_EVENTS: dict[str, str | None] = {
     **SCOPES_BY_EVENT,
-    "app_home_opened": None,
+    **dict.fromkeys(EVENTS_WITHOUT_SCOPE),
     "app_uninstalled": None,
     "tokens_revoked": None,
     "member_joined_channel": "channels:read",
@@ -208,7 +209,7 @@ def test_events_are_valid_and_have_their_scopes(manifest: dict[str, Any], mode: 
         assert "request_url" not in events
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     bot_events = events["bot_events"]
-    assert set(bot_events) == {"message.channels", "message.groups"}
+    assert set(bot_events) == {"message.channels", "message.groups", "app_home_opened"}
     for event in bot_events:
         assert event in KNOWN_BOT_EVENTS, event
         needed = KNOWN_BOT_EVENTS[event]
@@ -217,6 +218,15 @@ def test_events_are_valid_and_have_their_scopes(manifest: dict[str, Any], mode: 
     for event, scope in SCOPES_BY_EVENT.items():
         if event.startswith("message."):
             assert scope.endswith(":history")
+
+
+def test_app_home_tab(manifest: dict[str, Any]) -> None:
+    """The Home tab is the inbox (``bot.slack.home``); the Messages tab carries DMs the bot sends."""
+    app_home = manifest["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
 
 
 def test_interactivity_and_settings(manifest: dict[str, Any], mode: str) -> None:

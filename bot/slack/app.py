@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.slack import cards, modals
+from bot.slack.home_sync import HomeTab
 from bot.slack.interactions import Interactions
 from bot.slack.slash_commands import SlashCommands
 from bot.slack.thread_replies import ThreadReplies
@@ -79,15 +80,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.command("/approvals")(slash.approvals_command)
     clicks = Interactions(deps, app.client)
     app.action(cards.APPROVE)(clicks.approve_clicked)
-    for action_id in (cards.REJECT, cards.EDIT, cards.INPUT, cards.DONE):
+    for action_id in (cards.REJECT, cards.EDIT, cards.INPUT, cards.DONE, cards.RAN):
         app.action(action_id)(clicks.open_modal)
+    for action_id in (cards.NOT_RUN, cards.FAIL_RUN):
+        app.action(action_id)(clicks.doubt_clicked)
     app.action(cards.VIEW_ARGS)(clicks.view_arguments)
     app.action(cards.ARGS_PAGE)(clicks.arguments_page)
     app.action(cards.RETRY)(clicks.retry_clicked)
     app.action(cards.OPEN_LINK)(clicks.ack_only)
-    for callback in (modals.REJECT_VIEW, modals.EDIT_VIEW, modals.INPUT_VIEW, modals.DONE_VIEW):
+    for callback in (modals.REJECT_VIEW, modals.EDIT_VIEW, modals.INPUT_VIEW, modals.DONE_VIEW, modals.RAN_VIEW):
         app.view_submission(callback)(clicks.view_submitted)
     app.event("message")(ThreadReplies(deps, app.client).message_posted)
+    if deps.home_publisher is not None:
+        app.event("app_home_opened")(HomeTab(deps.home_publisher).opened)
 
 
 def mount_slack(app: FastAPI, deps: Deps) -> AsyncApp:

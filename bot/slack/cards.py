@@ -44,6 +44,9 @@ VIEW_ARGS = "signoff_view_args"
 ARGS_PAGE = "signoff_args_page"
 """Previous / Next in the full-arguments modal; value ``<requirement id>|<page>``."""
 RETRY = "signoff_retry"
+RAN = "signoff_ran"  # an in-doubt call: it ran (opens the result modal)
+NOT_RUN = "signoff_not_run"  # an in-doubt call: it did not run, run it now
+FAIL_RUN = "signoff_fail_run"  # an in-doubt call: fail the run
 OPEN_LINK = "signoff_open"  # link buttons (Slack still sends a block_actions for them)
 
 ARG_PREVIEW_CHARS = 300
@@ -68,6 +71,7 @@ _KIND_TITLE = {
     RequirementKind.USER_INPUT: "Input needed",
     RequirementKind.STEP_USER_INPUT: "Input needed for a step",
     RequirementKind.EXTERNAL_EXECUTION: "Hand-off: do this and report back",
+    RequirementKind.IN_DOUBT: "Did this call happen?",
 }
 
 _STATUS_WORDS = {
@@ -78,6 +82,13 @@ _STATUS_WORDS = {
     RequirementStatus.EXPIRED: (":hourglass:", "Expired"),
     RequirementStatus.CANCELLED: (":heavy_multiplication_x:", "Cancelled"),
     RequirementStatus.PENDING: (":hourglass_flowing_sand:", "Pending"),
+}
+
+
+_DOUBT_WORDS = {
+    "ran": (":ballot_box_with_check:", "It ran: confirmed"),
+    "not_run": (":arrow_forward:", "It did not run: running it now, said"),
+    "fail_run": (":x:", "Run failed"),
 }
 
 
@@ -250,7 +261,7 @@ def step_output_is_cut(req: RequirementRecord, declared: Declared = None) -> boo
 
 
 def _title(req: RequirementRecord) -> str:
-    if req.approval_type == "required":
+    if req.approval_type == "required" and req.kind is not RequirementKind.IN_DOUBT:
         return ":lock: Approval required"
     return {
         RequirementKind.CONFIRMATION: ":raising_hand: ",
@@ -258,6 +269,7 @@ def _title(req: RequirementRecord) -> str:
         RequirementKind.USER_INPUT: ":question: ",
         RequirementKind.STEP_USER_INPUT: ":question: ",
         RequirementKind.EXTERNAL_EXECUTION: ":handshake: ",
+        RequirementKind.IN_DOUBT: ":warning: ",
     }[req.kind] + _KIND_TITLE[req.kind]
 
 
@@ -301,7 +313,12 @@ def _summary_blocks(
     else:
         tool = code(req.tool_name, 300) if req.tool_name else "_a workflow step_"
         why = escape(truncate(req.message or "", 2000))
-        blocks = [head, _section(f"*Tool:* {tool}" + (f"\n*Why:* {why}" if why else ""))]
+        if req.kind is RequirementKind.IN_DOUBT:
+            # "`tool(args)` may have run when its worker died at 10:02. Did it happen?"
+            call = code(call_text(req.tool_name, redact(req.current_args, declared) or {}), 400)
+            blocks = [head, _section(f"{call} {why}")]
+        else:
+            blocks = [head, _section(f"*Tool:* {tool}" + (f"\n*Why:* {why}" if why else ""))]
         if req.proposed_args is not None and req.is_pending:
             blocks.append(_context(":pencil2: " + EDITED_BY_REVIEWER))
         args_blocks, cut_off = argument_blocks(req.current_args, declared)
@@ -323,7 +340,8 @@ def _footer(run: RunRecord, req: RequirementRecord) -> dict[str, Any]:
     if req.expires_at is not None and req.is_pending:
         parts.append(f"expires {when(req.expires_at)}")
     if req.approval_type == "required":
-        parts.append("approvers only; the requester cannot approve")
+        parts.append("approvers only; the requester cannot " + ("answer" if req.kind is RequirementKind.IN_DOUBT
+                                                                  else "approve"))
     return _context(" · ".join(parts))
 
 
@@ -370,6 +388,10 @@ def requirement_card(
             buttons.append(_button("Edit & approve", EDIT, req.id))
     elif req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT):
         buttons.append(_button("Provide input", INPUT, req.id, "primary"))
+    elif req.kind is RequirementKind.IN_DOUBT:
+        buttons.append(_button("It ran (enter the result)", RAN, req.id, "primary"))
+        buttons.append(_button("It did not run (run it now)", NOT_RUN, approve_value(req)))
+        buttons.append(_button("Fail the run", FAIL_RUN, approve_value(req), "danger"))
     else:
         buttons.append(_button("Mark done", DONE, req.id, "primary"))
     if cut_off:
@@ -381,6 +403,8 @@ def requirement_card(
         blocks.append(_context("You can also reply in this thread: the value alone, or `field: value` lines."))
     blocks.append(_footer(run, req))
     verb = "needs approval" if req.approval_type == "required" else _KIND_TITLE[req.kind].lower()
+    if req.kind is RequirementKind.IN_DOUBT:
+        verb = "asks whether a call happened"
     text = f"{bold(run.target_name)} {verb}: {_what(req, known)}"
     return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
@@ -431,6 +455,9 @@ def decision_line(req: RequirementRecord, declared: Declared = None) -> str:
     """
     known = declared_for(req, declared)
     emoji, word = _STATUS_WORDS[req.status]
+    outcome = (req.resolution or {}).get("outcome")
+    if req.kind is RequirementKind.IN_DOUBT and outcome in _DOUBT_WORDS:
+        emoji, word = _DOUBT_WORDS[outcome]
     who = mention(req.resolved_by, req.resolved_by_name) if req.resolved_by else "signoff"
     if req.status is RequirementStatus.EXPIRED:
         who = "nobody in time"
@@ -475,6 +502,43 @@ def votes_reset_message(req: RequirementRecord, editor: str, voters: Sequence[st
         "review the card again to approve these."
     )
     return text, [_section(text)]
+
+
+def _deciders_text(people: Sequence[str]) -> str:
+    return ", ".join(mention(p) if p[:1] in ("U", "W") else f"<!subteam^{escape(truncate(p, MAX_ID_CHARS))}>"
+                     for p in people[:20])
+
+
+def reminder_message(
+    run: RunRecord, req: RequirementRecord, deciders: Sequence[str], card_link: str | None = None
+) -> tuple[str, Blocks]:
+    """A reminder of a request still pending: who it waits for, what it is, where the card is."""
+    who = _deciders_text(list(deciders) or list(req.approvers)) or "its deciders"
+    what = _what(req, declared_for(req))
+    since = when(req.created_at)
+    text = f":alarm_clock: Reminder: {who}, {bold(run.target_name)} is still waiting (since {since}) for {what}."
+    if req.expires_at is not None:
+        text += f" It expires {when(req.expires_at)}."
+    blocks: Blocks = [_section(cut(text, MAX_SECTION_TEXT))]
+    if card_link:
+        blocks.append({"type": "actions", "elements": [_button("Open the request", OPEN_LINK, req.id, url=card_link)]})
+    return cut(text, TEXT_FALLBACK_CHARS), blocks
+
+
+def escalated_message(
+    run: RunRecord, req: RequirementRecord, added: Sequence[str], card_link: str | None = None
+) -> tuple[str, Blocks]:
+    """Nobody decided in time: ``added`` may now decide too."""
+    who = _deciders_text(added) or "more approvers"
+    what = _what(req, declared_for(req))
+    text = (
+        f":rotating_light: Escalated: nobody decided on {what} for {bold(run.target_name)} in time, "
+        f"so {who} can decide it now too."
+    )
+    blocks: Blocks = [_section(cut(text, MAX_SECTION_TEXT))]
+    if card_link:
+        blocks.append({"type": "actions", "elements": [_button("Open the request", OPEN_LINK, req.id, url=card_link)]})
+    return cut(text, TEXT_FALLBACK_CHARS), blocks
 
 
 def vote_line(votes: int, quorum: int, voter: str) -> tuple[str, Blocks]:

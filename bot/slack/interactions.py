@@ -58,6 +58,27 @@ def _action_value(body: Mapping[str, Any]) -> str:
 class Interactions(Decider):
     """The buttons on cards and the modals they open."""
 
+    async def ephemeral(
+        self,
+        channel: str | None,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        respond: Any = None,
+    ) -> None:
+        """A click from the App Home has no channel and no ``response_url``: say it in the app's
+        DM with the person (``chat.postMessage`` to their user id); anywhere else, ephemerally."""
+        if channel or not user or getattr(respond, "response_url", None):
+            await super().ephemeral(channel, user, text, blocks, thread_ts=thread_ts, respond=respond)
+            return
+        if blocks is None:
+            text, blocks = cards.notice(text)
+        try:
+            await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("could not tell %s in a DM: %s", user, exc.response.get("error"))
+
     # ------------------------------------------------------------------ buttons
 
     async def approve_clicked(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
@@ -70,6 +91,27 @@ class Interactions(Decider):
             requirement_id,
             Actor(user, name),
             Action.APPROVE,
+            channel=channel,
+            thread_ts=thread_ts,
+            respond=respond,
+            permalink=link,
+            seen_hash=seen_hash,
+        )
+
+    async def doubt_clicked(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
+        """An in-doubt call: *It did not run (run it now)* or *Fail the run*, decided at once
+        through the decision service under the call's own policy (*It ran* opens a modal)."""
+        await ack()
+        action_id = (body.get("actions") or [{}])[0].get("action_id")
+        action = {cards.NOT_RUN: Action.NOT_RUN, cards.FAIL_RUN: Action.FAIL_RUN}[action_id]
+        user, name = _user(body)
+        channel, ts, thread_ts = _where(body)
+        requirement_id, seen_hash = cards.parse_action_value(_raw_value(body))
+        link = await self.permalink(channel, ts)
+        await self.decide(
+            requirement_id,
+            Actor(user, name),
+            action,
             channel=channel,
             thread_ts=thread_ts,
             respond=respond,
@@ -94,6 +136,7 @@ class Interactions(Decider):
             cards.EDIT: Action.EDIT,
             cards.INPUT: Action.ANSWER,
             cards.DONE: Action.DONE,
+            cards.RAN: Action.RAN,
         }[action_id]
         user, name = _user(body)
         channel, ts, thread_ts = _where(body)
@@ -119,6 +162,8 @@ class Interactions(Decider):
             view = modals.edit_modal(req, fn.parameters, meta, options["declared"])
         elif action is Action.ANSWER:
             view = modals.input_modal(req, meta)
+        elif action is Action.RAN:
+            view = modals.ran_modal(req, meta)
         else:
             view = modals.done_modal(req, meta)
         try:
@@ -235,6 +280,8 @@ class Interactions(Decider):
                 return Action.REJECT, {"note": modals.text_value(state, modals.REASON_BLOCK)}
             if callback == modals.DONE_VIEW:
                 return Action.DONE, {"result": modals.text_value(state, modals.RESULT_BLOCK)}
+            if callback == modals.RAN_VIEW:
+                return Action.RAN, {"result": modals.text_value(state, modals.RESULT_BLOCK)}
             if callback == modals.INPUT_VIEW:
                 return Action.ANSWER, {"values": modals.parse_input(state, req.user_input_schema)}
             fn = self.deps.registry.tool_for(run, req)

@@ -43,6 +43,7 @@ REJECT_VIEW = "signoff_reject_view"
 EDIT_VIEW = "signoff_edit_view"
 INPUT_VIEW = "signoff_input_view"
 DONE_VIEW = "signoff_done_view"
+RAN_VIEW = "signoff_ran_view"
 ARGS_VIEW = "signoff_args_view"
 
 VALUE = "value"
@@ -372,6 +373,17 @@ def done_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
     element = _multiline_input("What happened? The agent gets this as the tool's result.")
     blocks = [_summary(req), _input_block(RESULT_BLOCK, "Result", element, optional=False)]
     return _modal(DONE_VIEW, "Mark done", meta, blocks, "Mark done")
+
+
+def ran_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
+    """An in-doubt call that did happen: its result, which the agent is told."""
+    element = _multiline_input("What did the call do or return? The agent gets this as its result.")
+    blocks = [
+        _summary(req),
+        _context("The call will not be run again: signoff records that it ran, with this result."),
+        _input_block(RESULT_BLOCK, "Result", element, optional=False),
+    ]
+    return _modal(RAN_VIEW, "It ran", meta, blocks, "Record")
 
 
 # ----------------------------------------------------------------------------- full arguments, paged

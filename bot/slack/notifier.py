@@ -94,6 +94,54 @@ class SlackNotifier(RunListener):
         self._post_in_thread(run, text, blocks, CANCELLED)
         self.refresh_cards(self.db.requirements_for_run(run.id), run)
 
+    def on_reminded(self, run: RunRecord, req: RequirementRecord) -> None:
+        """A reminder: a reply in the run's thread naming the pending deciders, and a DM to each."""
+        deciders = self._deciders(run, req)
+        link = self._card_link(req)
+        text, blocks = cards.reminder_message(run, req, deciders, link)
+        self._post_in_thread(run, text, blocks, "reminder")
+        for user in deciders:
+            self._dm(run, user, text, blocks)
+
+    def on_escalated_to(self, run: RunRecord, req: RequirementRecord, added: Sequence[str]) -> None:
+        """Escalated: tell the thread, DM the people added, post the card to the approvals
+        channel (when configured), and remind every pending decider."""
+        link = self._card_link(req)
+        text, blocks = cards.escalated_message(run, req, added, link)
+        self._post_in_thread(run, text, blocks, "escalated")
+        for user in added:
+            if user[:1] in ("U", "W"):
+                self._dm(run, user, text, blocks)
+        approvals = self.settings.signoff_approvals_channel
+        already = {(m.purpose, m.channel) for m in self.db.slack_messages(requirement_id=req.id)}
+        if approvals and approvals != run.channel and (APPROVALS_CARD, approvals) not in already:
+            options = card_options(req, self._tool(run, req))
+            card_text, card_blocks = cards.requirement_card(run, req, thread_link=link, **options)
+            self._post(run, req, approvals, None, card_text, card_blocks, APPROVALS_CARD)
+        self.redraw_pending(run, req)
+
+    def _deciders(self, run: RunRecord, req: RequirementRecord) -> list[str]:
+        """The user ids a pending request waits for (groups are mentioned in the thread, not DMed)."""
+        people = list(req.approvers or self.settings.signoff_approvers)
+        if req.approval_type != "required" and run.requester:
+            people.insert(0, run.requester)
+        return [p for p in dict.fromkeys(people) if p[:1] in ("U", "W")]
+
+    def _card_link(self, req: RequirementRecord) -> str | None:
+        for message in self.db.slack_messages(requirement_id=req.id):
+            if message.purpose == CARD:
+                return self._permalink(message.channel, message.ts)
+        return None
+
+    def _dm(self, run: RunRecord, user: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        try:
+            opened = self.client.conversations_open(users=user)
+            channel = str((opened.get("channel") or {}).get("id") or "")
+            if channel:
+                self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+        except SlackApiError as exc:
+            log.warning("DM to %s for run %s failed: %s", user, run.id, exc.response.get("error"))
+
     # -- cards ----------------------------------------------------------------------------------
 
     def post_card(self, run: RunRecord, req: RequirementRecord) -> None:

@@ -1,5 +1,6 @@
 """The web process: FastAPI with Slack at ``POST /slack/events`` (and over Socket Mode when
-``SLACK_APP_TOKEN`` is set), the REST API and ``/healthz``.
+``SLACK_APP_TOKEN`` is set), the REST API, the admin console (``/console``, ``bot.web.console``)
+and ``/healthz``.
 
 FastAPI only translates here: Slack traffic goes to bolt's ``AsyncApp`` (``bot.slack.app``), API
 calls to ``bot.web.api``; both call the same domain functions in ``runner``. Every request body is bounded
@@ -72,8 +73,8 @@ def create_app(deps: Deps | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
-        """Somewhere useful: the API's documentation."""
-        return RedirectResponse("/docs", status_code=307)
+        """Somewhere useful: the console (which asks people to sign in)."""
+        return RedirectResponse("/console/", status_code=307)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:
@@ -88,8 +89,10 @@ def create_app(deps: Deps | None = None) -> FastAPI:
 
     from bot.slack.app import mount_slack
     from bot.web.api import install_api
+    from bot.web.console import install_console
 
     install_api(app, deps)
+    install_console(app, deps)
     if deps.settings.slack_configured:
         mount_slack(app, deps)
     else:

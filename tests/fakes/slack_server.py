@@ -130,6 +130,7 @@ class FakeSlack:
         self.files: list[Json] = []  # completed uploads
         self.ephemerals: list[Json] = []  # chat.postEphemeral messages (each with "user")
         self.views: dict[str, Json] = {}  # view id -> current view
+        self.homes: dict[str, str] = {}  # user id -> the id of their published App Home view
         self.calls: list[SlackCall] = []
         self._messages: list[Json] = []  # every posted message, in order; deleted ones removed
         self._uploads: dict[str, Json] = {}  # file id -> pending upload
@@ -578,6 +579,28 @@ class FakeSlack:
         self.views[view["id"]] = view
         return {"view": copy.deepcopy(view)}
 
+    def _views_publish(self, args: dict[str, Any]) -> Json:
+        """The App Home tab of ``user_id``: one view per user, replaced by each publish."""
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            raise _Error("user_not_found")
+        view = self._check_view(args)
+        if view.get("type") != "home":
+            raise _Error("invalid_arguments", response_metadata={"messages": ["[ERROR] view.type must be home"]})
+        previous = self.views.get(self.homes.get(user, ""))
+        if args.get("hash") and previous is not None and args["hash"] != previous["hash"]:
+            raise _Error("hash_conflict")
+        published = self._make_view(view, previous)
+        self.views[published["id"]] = published
+        self.homes[user] = published["id"]
+        return {"view": copy.deepcopy(published)}
+
+    def home(self, user: str) -> Json | None:
+        """The App Home view last published for ``user`` (None if none was)."""
+        with self._lock:
+            view_id = self.homes.get(user)
+            return copy.deepcopy(self.views[view_id]) if view_id else None
+
     def _users_info(self, args: dict[str, Any]) -> Json:
         user = self.users.get(str(args.get("user") or ""))
         if user is None:
@@ -722,6 +745,7 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], Json]] = {
     "views.open": FakeSlack._views_open,
     "views.update": FakeSlack._views_update,
     "views.push": FakeSlack._views_push,
+    "views.publish": FakeSlack._views_publish,
     "users.info": FakeSlack._users_info,
     "users.list": FakeSlack._users_list,
     "usergroups.users.list": FakeSlack._usergroups_users_list,

@@ -1,0 +1,152 @@
+"""HTML forms from a tool's JSON schema (edit & approve) and a request's input fields (answer).
+
+A sensitive field is never pre-filled; left empty, the current value is kept. A value the form
+could not show faithfully (invisible or control characters) is not offered: it is kept exactly
+as is, and the page says so. Whatever is submitted is typed here and checked again by the
+decision service against the tool's own validator.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.web.console.common import has_hidden
+from storage.errors import InvalidDecision
+from storage.redaction import is_sensitive_name, redact
+
+ARG = "arg."
+FIELD = "field."
+_PY_TO_JSON = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
+               "dict": "object"}
+
+
+def json_type(prop: Mapping[str, Any]) -> str:
+    """The JSON-schema type of a property (``anyOf`` with null is optional, not a type)."""
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind is None:
+        kind = next((p.get("type") for p in prop.get("anyOf", []) if p.get("type") not in (None, "null")), "string")
+    return str(kind)
+
+
+@dataclass
+class FormField:
+    name: str
+    input_name: str
+    label: str
+    kind: str
+    text: str
+    """The pre-filled text ("" for a sensitive or absent value)."""
+    sensitive: bool
+    required: bool
+    description: str | None = None
+    options: list[str] | None = None
+    kept_because: str | None = None
+
+    @property
+    def multiline(self) -> bool:
+        return self.kind in ("array", "object") or len(self.text) > 80 or "\n" in self.text
+
+
+def _text(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind in ("array", "object") or not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def edit_fields(parameters: Mapping[str, Any], args: Mapping[str, Any],
+                declared: Collection[str] | None) -> list[FormField]:
+    props: Mapping[str, Any] = parameters.get("properties", {}) or {}
+    required = set(parameters.get("required", []) or [])
+    out: list[FormField] = []
+    for name, prop in props.items():
+        prop = prop or {}
+        kind = json_type(prop)
+        value = args.get(name, prop.get("default"))
+        sensitive = is_sensitive_name(str(name), declared)
+        if not sensitive and name in args:
+            sensitive = (redact({name: value}, declared) or {}).get(name) != value
+        text = "" if sensitive else _text(value, kind)
+        kept = None
+        if not sensitive and has_hidden(text):
+            kept = "it contains invisible or control characters a form would not show: it is kept exactly as is"
+        options = [json.dumps(o, ensure_ascii=False) for o in prop["enum"]] if prop.get("enum") else None
+        if options is not None and not sensitive:
+            text = json.dumps(value, ensure_ascii=False, default=str) if value is not None else ""
+        out.append(FormField(str(name), ARG + str(name), str(prop.get("title") or name), kind, text, sensitive,
+                             name in required, prop.get("description"), options, kept))
+    return out
+
+
+def input_fields(schema: Sequence[Mapping[str, Any]], declared: Collection[str] | None) -> list[FormField]:
+    out = []
+    for spec in schema:
+        name = str(spec.get("name"))
+        kind = _PY_TO_JSON.get(str(spec.get("field_type", "str")), "string")
+        out.append(FormField(name, FIELD + name, name, kind, "", is_sensitive_name(name, declared),
+                             bool(spec.get("required", True)), spec.get("description")))
+    return out
+
+
+def coerce(raw: str, kind: str, enum: bool = False) -> Any:
+    """Raises ValueError with a message a person understands."""
+    if enum:
+        return json.loads(raw)
+    if kind == "boolean":
+        if raw.strip().lower() in ("true", "yes", "1"):
+            return True
+        if raw.strip().lower() in ("false", "no", "0"):
+            return False
+        raise ValueError("choose yes or no")
+    if kind == "integer":
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if kind == "number":
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        return number
+    if kind in ("array", "object"):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"must be JSON ({exc.msg})") from None
+        if kind == "array" and not isinstance(value, list):
+            raise ValueError("must be a JSON list, e.g. [1, 2]")
+        if kind == "object" and not isinstance(value, dict):
+            raise ValueError('must be a JSON object, e.g. {"key": "value"}')
+        return value
+    return raw
+
+
+def parse(form: Mapping[str, Any], fields: Sequence[FormField], current: Mapping[str, Any] | None = None
+          ) -> dict[str, Any]:
+    """The values filled in (an empty field keeps its value; an unchanged one is left out when
+    ``current`` is given). Raises ``InvalidDecision`` naming the first field that is wrong."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.kept_because:
+            continue
+        raw = form.get(f.input_name)
+        if not isinstance(raw, str) or raw == "":
+            continue
+        try:
+            value = coerce(raw, f.kind, f.options is not None)
+        except ValueError as exc:
+            raise InvalidDecision(f"{f.label}: {exc}", f.name) from None
+        if current is not None and f.name in current and current[f.name] == value:
+            continue
+        out[f.name] = value
+    return out
