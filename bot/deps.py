@@ -41,6 +41,13 @@ class Deps:
     registry: Registry
     clock: Callable[[], datetime] = field(default=utcnow)
 
+    def close(self) -> None:
+        """Stop what this container started (the App Home refresher's timer); the database and
+        Redis connections are the caller's to dispose."""
+        refresher = self.__dict__.get("home_refresher")
+        if refresher is not None:
+            refresher.close()
+
     def slack_configured(self) -> bool:
         token = self.settings.slack_bot_token
         return token is not None and bool(token.get_secret_value())

@@ -218,6 +218,7 @@ def bot_factory(
         http.close()
         server.__exit__()
         deps.queue.empty()
+        deps.close()
         deps.db.dispose()
 
 

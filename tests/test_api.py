@@ -227,6 +227,7 @@ def test_no_token_configured_refuses_every_call_and_says_what_to_set(
             assert client.get("/healthz").status_code in (200, 503)  # not behind the API's auth
         finally:
             client.close()
+            deps.close()
             deps.db.dispose()
 
 

@@ -51,6 +51,7 @@ def make_client(tmp_path: Path) -> Iterator[Any]:
     for client, deps in made:
         client.close()
         deps.redis.close()
+        deps.close()
         deps.db.dispose()
 
 

@@ -360,12 +360,15 @@ def test_homes_refresh_after_a_decision_elsewhere(bot: Bot) -> None:
     before = len(bot.slack.calls)
     bot.deps.service.decide(req.id, Principal("U_BOB"), Action.APPROVE, surface=Surface.API)
     for user in ("U_BOB", "U_CAROL", "U_ALICE"):
+        # A publish already under way for the pause may land after the decision; what matters is
+        # that a publish after the decision shows it decided (no Approve button left).
         call = bot.slack.wait_for(
             "views.publish",
-            lambda c, u=user: c.args.get("user_id") == u and bot.slack.calls.index(c) >= before,
+            lambda c, u=user: c.args.get("user_id") == u
+            and bot.slack.calls.index(c) >= before
+            and cards.APPROVE not in json.dumps(c.args["view"]),
         )
         assert call.ok, call.response
-        assert cards.APPROVE not in json.dumps(call.args["view"]), f"{user}'s Home still offers the decided request"
     alice = bot.slack.home("U_ALICE")
     assert alice is not None and f"home:run:{run.id}" in rendered(alice)
 

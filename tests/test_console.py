@@ -136,6 +136,7 @@ def console(sqlite_url: str, oidc_slack: SlackOIDC, fake_openai: FakeOpenAI, que
         http.close()
         server.__exit__()
         deps.queue.empty()
+        deps.close()
         deps.db.dispose()
 
 
@@ -197,7 +198,7 @@ A11Y_CHECK = """() => {
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+        pytest.fail("Debian's chromium is not installed: apt-get install -y chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -7,7 +7,6 @@ answers on localhost:6379, as on a laptop without Redis.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,6 @@ from tests.test_cli import CLOSED_REDIS, ROOT, SIGNOFF, signoff
 pytestmark = [pytest.mark.slow]
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
 def test_dev_without_redis_or_slack_starts_an_embedded_redis_and_stops_everything(tmp_path: Path) -> None:
     script = ROOT / "tests" / "scripts" / "dev_in_netns.py"
     done = subprocess.run(

@@ -422,7 +422,6 @@ async def test_create_app_mounts_slack(
     sqlite_url: str, slack: FakeSlack, fake_openai: FakeOpenAI, queue_name: str
 ) -> None:
     """The web process as the Procfile runs it: bot.web.app.create_app with the REST API and Slack."""
-    pytest.importorskip("bot.web.api", reason="bot/api.py (the REST API) is not in this tree yet")
     from bot.web.app import create_app
 
     deps = build_deps(make_settings(sqlite_url, slack, fake_openai, queue_name))

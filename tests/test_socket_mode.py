@@ -131,6 +131,7 @@ def socket_bot_factory(
         if bot.server.thread.is_alive():
             bot.server.stop()
         bot.deps.queue.empty()
+        bot.deps.close()
         bot.deps.db.dispose()
 
 

@@ -267,8 +267,8 @@ class HomeRefresher(RunListener):
         for user in ready:
             try:
                 self.publish(user)
-            except Exception:  # a Home is a convenience: never an error that fails anything else
-                log.warning("publishing the App Home of %s failed", user, exc_info=True)
+            except Exception as exc:  # a Home is a convenience: never an error that fails anything else
+                log.warning("publishing the App Home of %s failed: %s", user, exc)
         return ready
 
     def next_due(self) -> float | None:
@@ -291,9 +291,13 @@ class HomeRefresher(RunListener):
             self._wake.clear()
 
     def close(self) -> None:
-        """Stop the timer thread (what is still due is dropped: the next change or visit republishes)."""
+        """Stop the timer thread and wait for it (what is still due is dropped: the next change
+        or visit republishes)."""
         self._stopped = True
         self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=HOME_REFRESH_DEBOUNCE_S + 5)
 
 
 def make_refresher(deps: Deps, publisher: HomePublisher) -> HomeRefresher:

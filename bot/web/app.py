@@ -68,7 +68,6 @@ def create_app(deps: Deps | None = None) -> FastAPI:
         lifespan=socket_mode_lifespan,
     )
     app.state.deps = deps
-    install_limits(app)  # every route: a body over MAX_REQUEST_BODY_BYTES is a 413 before parsing
     install_docs(app)
 
     @app.get("/", include_in_schema=False)
@@ -98,6 +97,9 @@ def create_app(deps: Deps | None = None) -> FastAPI:
     else:
         log.warning("Slack is not configured (%s): serving the API only",
                     ", ".join(v for v, _ in deps.settings.slack_problems()))
+    # Added last, so it is the outermost layer: a body over MAX_REQUEST_BODY_BYTES is a 413 before
+    # any other middleware or route reads a byte of it.
+    install_limits(app)
     return app
 
 
