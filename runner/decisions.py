@@ -596,8 +596,9 @@ class DecisionService:
         """Tell the listeners; enqueue ``continue_run`` when nothing of the run is pending."""
         latest = self.db.get_run(record.run_id)
         ready = self.db.is_ready(latest)
-        dispatch(self.listeners, "on_resolved", latest, record)
+        # The run resumes first (a worker can start while the cards are redrawn), then surfaces.
         job = self.resume_if_ready(latest) if (ready and resume) else None
+        dispatch(self.listeners, "on_resolved", latest, record)
         return DecisionResult(record, decided, votes, quorum, ready, latest.round, reset_voters=reset,
                               continue_job=job)
 

@@ -270,7 +270,9 @@ def _drop_triggers(db: Database) -> None:
         ("UPDATE audit_events SET seq = seq + 100 WHERE seq >= 5; "
          "UPDATE audit_events SET seq = seq - 99 WHERE seq >= 105; "
          "INSERT INTO audit_events (seq, ts, actor_kind, action, prev_hash, hash) "
-         "SELECT 5, ts, 'human', 'approval.approved', hash, 'f' || substr(hash, 2) FROM audit_events WHERE seq = 4",
+         "SELECT 5, ts, 'human', 'approval.approved', hash, "
+         "CASE WHEN substr(hash, 1, 1) = 'f' THEN '0' ELSE 'f' END || substr(hash, 2) "  # never row 4's own hash
+         "FROM audit_events WHERE seq = 4",
          5, "edited"),
         # Reorder: rows 5 and 6 trade places (their content, keeping the numbering).
         ("UPDATE audit_events SET seq = 1000 WHERE seq = 5; UPDATE audit_events SET seq = 5 WHERE seq = 6; "

@@ -486,4 +486,4 @@ def test_slack_click_while_the_database_is_down(bot_factory: Any, pg_url: str) -
     assert bot.deps.db.get_requirement(req.id).is_pending
     bot.click(cards.APPROVE, cards.approve_value(req), "U_BOB", card)
     bot.wait_card_update(card, "Approved")
-    assert bot.deps.queue.count == 1
+    wait_until(lambda: bot.deps.queue.count == 1, what="the continue job")
