@@ -328,6 +328,47 @@ def refuse_non_finite(values: Any, tool: str) -> None:
             refuse_non_finite(value, tool)
 
 
+def parse_typed(raw: Any, kind: str, *, from_choice: bool = False) -> Any:
+    """A value a person typed into a form (Slack modal, console) as its JSON-schema ``kind``.
+
+    Raises ValueError with a message a person understands; the tool's own validation runs after.
+    ``from_choice``: the value of a select built from an ``enum`` (JSON-encoded by the form).
+    """
+    if from_choice:
+        return json.loads(raw)
+    text = str(raw).strip()
+    if kind == "boolean":
+        if text.lower() in ("true", "yes", "1"):
+            return True
+        if text.lower() in ("false", "no", "0"):
+            return False
+        raise ValueError("choose yes or no")
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        return number
+    if kind in ("array", "object"):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"must be JSON ({exc.msg})") from None
+        if kind == "array" and not isinstance(value, list):
+            raise ValueError("must be a JSON list, e.g. [1, 2]")
+        if kind == "object" and not isinstance(value, dict):
+            raise ValueError('must be a JSON object, e.g. {"key": "value"}')
+        return value
+    return raw
+
+
 def resolve_awaitable(value: Any) -> Any:
     """An async tool or step returns a coroutine: run it to its result (the loop is synchronous)."""
     if not inspect.isawaitable(value):

@@ -6,6 +6,7 @@ for the outage. Slack is configured with dummy credentials: building the app cal
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,21 @@ def test_healthz_needs_no_api_token(make_client: Any) -> None:
     """Load balancers probe it without credentials; the REST API's bearer auth does not apply."""
     response = make_client(redis=Redis.from_url(CLOSED_REDIS, socket_connect_timeout=1)).get("/healthz")
     assert response.status_code == 503 and "detail" not in response.json()
+
+
+def test_building_the_slack_app_does_not_warn_about_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """bolt reads SLACK_BOT_TOKEN itself and used to warn on every start that our client (pointed
+    at SLACK_API_URL) wins; that is the intent, so the warning is gone."""
+    from bot.slack.app import build_slack_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-health-test")
+    deps = build_deps(settings_for(f"sqlite:///{tmp_path / 'w.db'}"), db=migrated(f"sqlite:///{tmp_path / 'w.db'}"))
+    try:
+        with caplog.at_level(logging.DEBUG):
+            build_slack_app(deps)
+        assert not [r for r in caplog.records if "will be unused" in r.getMessage()]
+    finally:
+        deps.close()
+        deps.db.dispose()

@@ -14,7 +14,6 @@ as an input at all (it is kept exactly as is) rather than pre-filled cut.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from bot.slack.cards import (
 )
 from bot.slack.limits import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
 from bot.slack.mrkdwn import code, escape, plain
+from runner.tools import parse_typed
 from storage.errors import InvalidInput
 from storage.records import RequirementRecord
 from storage.redaction import is_sensitive_name, redact
@@ -492,37 +492,8 @@ def _raw(state: Mapping[str, Any], block_id: str) -> Any:
 
 
 def _coerce(raw: Any, kind: str, from_select: bool) -> Any:
-    """Raises ValueError with a message a person understands."""
-    if from_select:
-        return json.loads(raw)
-    if kind == "boolean":
-        if raw in (_TRUE, _FALSE):
-            return raw == _TRUE
-        raise ValueError("choose Yes or No")
-    if kind == "integer":
-        try:
-            return int(str(raw).strip())
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-    if kind == "number":
-        try:
-            number = float(str(raw).strip())
-        except ValueError:
-            raise ValueError("must be a number") from None
-        if not math.isfinite(number):
-            raise ValueError("must be a finite number")
-        return number
-    if kind in ("array", "object"):
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"must be JSON ({exc.msg})") from None
-        if kind == "array" and not isinstance(value, list):
-            raise ValueError("must be a JSON list, e.g. [1, 2]")
-        if kind == "object" and not isinstance(value, dict):
-            raise ValueError('must be a JSON object, e.g. {"key": "value"}')
-        return value
-    return raw
+    """Raises ValueError with a message a person understands (``runner.tools.parse_typed``)."""
+    return parse_typed(raw, kind, from_choice=from_select)
 
 
 def text_value(state: Mapping[str, Any], block_id: str) -> str | None:

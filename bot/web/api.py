@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.deps import Deps
+from bot.web.export import export_response
 from bot.web.schemas import (
     ERRORS,
     ApprovalDetail,
@@ -67,10 +68,8 @@ from storage.errors import (
     SignoffError,
     StaleArguments,
 )
-from storage.export import export_lines
 from storage.records import (
     ApprovalRecord,
-    AuditEvent,
     Principal,
     RequirementKind,
     RequirementRecord,
@@ -484,20 +483,8 @@ def build_router(deps: Deps, service: DecisionService) -> APIRouter:
                      "token_id": who.token_id},
         )
 
-        def rows() -> Iterator[dict[str, Any]]:
-            events: Iterator[AuditEvent] = deps.db.audit_events(
-                since=start, until=end, agent_id=agent, actor_id=actor
-            )
-            for event in events:
-                yield event.to_dict()
-
-        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-        stamp = deps.clock().strftime("%Y%m%dT%H%M%SZ")
-        return StreamingResponse(
-            export_lines(format, rows(), filters=applied),
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="signoff-audit-{stamp}.{format}"'},
-        )
+        query = {"since": start, "until": end, "agent_id": agent, "actor_id": actor}
+        return export_response(deps.db, format, query, applied, deps.clock())
 
     return router
 

@@ -8,17 +8,16 @@ audited (``audit.exported``, via the console).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
 from bot.web.console.common import PREFIX, Console
+from bot.web.export import export_response
 from storage.errors import InvalidInput
-from storage.export import export_lines, verify_rows
+from storage.export import verify_rows
 from storage.records import AuditEvent
 from storage.timeouts import CONSOLE_LIST_LIMIT
 
@@ -106,16 +105,6 @@ def router(console: Console) -> APIRouter:
                            details={"via": "console", "format": fmt,
                                     "filters": {k: v for k, v in applied.items() if v}})
 
-        def rows() -> Iterator[dict[str, Any]]:
-            for event in deps.db.audit_events(**q):
-                yield event.to_dict()
-
-        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-        day = deps.clock().strftime("%Y%m%dT%H%M%SZ")
-        return StreamingResponse(
-            export_lines(fmt, rows(), filters=applied),
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="signoff-audit-{day}.{fmt}"'},
-        )
+        return export_response(deps.db, fmt, q, applied, deps.clock())
 
     return r

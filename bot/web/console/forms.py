@@ -9,12 +9,12 @@ decision service against the tool's own validator.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.web.console.common import has_hidden
+from runner.tools import parse_typed
 from storage.errors import InvalidDecision
 from storage.redaction import is_sensitive_name, redact
 
@@ -96,39 +96,8 @@ def input_fields(schema: Sequence[Mapping[str, Any]], declared: Collection[str] 
 
 
 def coerce(raw: str, kind: str, enum: bool = False) -> Any:
-    """Raises ValueError with a message a person understands."""
-    if enum:
-        return json.loads(raw)
-    if kind == "boolean":
-        if raw.strip().lower() in ("true", "yes", "1"):
-            return True
-        if raw.strip().lower() in ("false", "no", "0"):
-            return False
-        raise ValueError("choose yes or no")
-    if kind == "integer":
-        try:
-            return int(raw.strip())
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-    if kind == "number":
-        try:
-            number = float(raw.strip())
-        except ValueError:
-            raise ValueError("must be a number") from None
-        if not math.isfinite(number):
-            raise ValueError("must be a finite number")
-        return number
-    if kind in ("array", "object"):
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"must be JSON ({exc.msg})") from None
-        if kind == "array" and not isinstance(value, list):
-            raise ValueError("must be a JSON list, e.g. [1, 2]")
-        if kind == "object" and not isinstance(value, dict):
-            raise ValueError('must be a JSON object, e.g. {"key": "value"}')
-        return value
-    return raw
+    """Raises ValueError with a message a person understands (``runner.tools.parse_typed``)."""
+    return parse_typed(raw, kind, from_choice=enum)
 
 
 def parse(form: Mapping[str, Any], fields: Sequence[FormField], current: Mapping[str, Any] | None = None
