@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import openai
 from openai import OpenAI
 
-from runner.settings import DEFAULT_MODEL_ID, ModelDefaults, RuntimeSettings
+from runner.settings import DEFAULT_MODEL_ID, ModelDefaults, runtime_settings
 from storage.errors import ConfigError, ModelError
 from storage.timeouts import MODEL_MAX_RETRIES, MODEL_REQUEST_TIMEOUT_S
 
@@ -142,7 +142,7 @@ class OpenAIChat:
     @property
     def defaults(self) -> ModelDefaults:
         """The runtime's, else (a model used on its own) the settings read now."""
-        return self._defaults if self._defaults is not None else RuntimeSettings().model_defaults()
+        return self._defaults if self._defaults is not None else runtime_settings().model_defaults()
 
     @property
     def id(self) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from runner.approval import Reminders
 from runner.listener import RunListener
-from runner.settings import ModelDefaults, RuntimeSettings
+from runner.settings import ModelDefaults, RuntimeSettings, runtime_settings
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Runtime:
     """Default reminders and escalation (``SIGNOFF_REMIND_AFTER`` ...) for new requirements."""
 
     def models(self) -> ModelDefaults:
-        return self.model_defaults if self.model_defaults is not None else RuntimeSettings().model_defaults()
+        return self.model_defaults if self.model_defaults is not None else runtime_settings().model_defaults()
 
     @classmethod
     def from_settings(cls, settings: RuntimeSettings, *, listeners: list[RunListener] | None = None) -> Runtime:
@@ -52,7 +52,7 @@ class Runtime:
     @classmethod
     def for_database(cls, db: Database) -> Runtime:
         """A runtime on a database a script passed itself; the model from the settings, per run."""
-        return cls(db=db, approvers=list(RuntimeSettings().signoff_approvers))
+        return cls(db=db, approvers=list(runtime_settings().signoff_approvers))
 
     def with_listeners(self, extra: list[RunListener]) -> Runtime:
         if not extra:
@@ -87,7 +87,7 @@ def current() -> Runtime:
     runtime = _current.get()
     if runtime is not None:
         return runtime
-    settings = RuntimeSettings()
+    settings = runtime_settings()
     key = (os.getpid(), settings.database_url)
     with _lock:
         db = _databases.get(key)

@@ -9,7 +9,10 @@ so one class hierarchy reads the environment and nothing else does. A script tha
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -53,3 +56,25 @@ class RuntimeSettings(BaseSettings):
     def model_defaults(self) -> ModelDefaults:
         key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
         return ModelDefaults(base_url=self.openai_base_url or None, api_key=key or None, model_id=self.openai_model)
+
+
+_ENV_NAMES = tuple(f"{name}".upper() for name in RuntimeSettings.model_fields)
+_cache: tuple[tuple[object, ...], RuntimeSettings] | None = None
+_cache_lock = threading.Lock()
+
+
+def runtime_settings() -> RuntimeSettings:
+    """``RuntimeSettings()``, read again only when its inputs changed (its variables, or the
+    ``.env`` file). A script's runs read the settings several times each, and building them
+    parses the environment and the file every time (about 2 ms)."""
+    global _cache
+    dotenv = Path(".env")
+    try:
+        stamp: object = dotenv.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (stamp, *(os.environ.get(name) for name in _ENV_NAMES))
+    with _cache_lock:
+        if _cache is None or _cache[0] != key:
+            _cache = (key, RuntimeSettings())
+        return _cache[1]

@@ -69,6 +69,11 @@ def _make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # WAL with synchronous=NORMAL: a commit is not fsynced, the checkpoint is. A crash
+                # of the process loses nothing; a power cut may lose the last commits (the file
+                # stays consistent). The embedded default trades that for speed; PostgreSQL is
+                # the choice where a power cut must not lose a decision (docs/benchmarks.md).
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
