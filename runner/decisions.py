@@ -665,23 +665,30 @@ class DecisionService:
         channel: str | None = None,
         thread_ts: str | None = None,
         run_id: str | None = None,
+        session_id: str | None = None,
         enqueue: bool = True,
     ) -> RunRecord:
         """Create a run ``queued`` for a worker (checked as ``check_start``) and enqueue it.
 
         A surface that must post somewhere first (Slack's root message) passes ``enqueue=False``
-        and calls :meth:`enqueue_start` once the thread exists."""
+        and calls :meth:`enqueue_start` once the thread exists. With ``session_id`` the run sees
+        the session's earlier conversation (a Slack thread is a session)."""
         if self.registry is None:
             raise SignoffError("starting runs needs the registry of agents")
         text = self.check_start(principal, target_id, prompt, surface=surface)
         target = self.registry.get(target_id)
         assert target is not None
+        from runner.run_api import session_start
+
+        state, session_state = session_start(self.db, target, text, principal.id, session_id)
         run = self.db.create_run(
             kind=target.kind,
             target_id=target.id,
             target_name=target.name,
             input=text,
-            state=target.initial_state(text, principal.id),
+            state=state,
+            session_id=session_id,
+            session_state=session_state,
             requester=principal.id,
             requester_name=principal.name,
             channel=channel,

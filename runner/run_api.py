@@ -36,7 +36,7 @@ from runner.events import (
 )
 from runner.listener import RunListener
 from runner.output import RunOutput
-from runner.protocols import Scope, Steps
+from runner.protocols import Runnable, Scope, Steps
 from runner.run_requirement import RunRequirement, ToolExecution
 from runner.runtime import Runtime, current, scoped
 from runner.tools import Function
@@ -71,6 +71,31 @@ def session_history(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
     while messages and messages[-1].get("role") == "assistant" and messages[-1].get("tool_calls"):
         messages.pop()
     return messages
+
+
+def session_start(
+    db: Database,
+    target: Runnable,
+    text: str,
+    requester: str | None,
+    session_id: str | None,
+    session_state: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The state a new run of ``target`` starts from: its initial state, with the conversation of
+    the session's earlier runs of the same target after the system prompt; and the session's state.
+    One place for a script's ``run(session_id=...)`` and a Slack thread's next run."""
+    state = target.initial_state(text, requester)
+    if session_id is None:
+        return state, session_state
+    earlier = [r for r in db.runs_for_session(session_id) if r.target_id == target.id]
+    history = session_history(earlier)
+    if history and isinstance(state.get("messages"), list):
+        messages = state["messages"]
+        at = 1 if messages and messages[0].get("role") == "system" else 0
+        state["messages"] = messages[:at] + history + messages[at:]
+    if session_state is None and earlier:
+        session_state = earlier[-1].session_state
+    return state, session_state
 
 
 _DONE = object()
@@ -161,18 +186,9 @@ class RunAPI(ABC):
         """
         text = input if isinstance(input, str) else str(getattr(input, "content", None) or input)
         runtime = self.runtime()
-        state = self.initial_state(text, user_id)
         if session_state is None:
             session_state = getattr(self, "session_state", None)
-        if session_id is not None:
-            earlier = [r for r in runtime.db.runs_for_session(session_id) if r.target_id == self.id]
-            history = session_history(earlier)
-            if history and isinstance(state.get("messages"), list):
-                messages = state["messages"]
-                at = 1 if messages and messages[0].get("role") == "system" else 0
-                state["messages"] = messages[:at] + history + messages[at:]
-            if session_state is None and earlier:
-                session_state = earlier[-1].session_state
+        state, session_state = session_start(runtime.db, self, text, user_id, session_id, session_state)
         events = self._tagged(driver.start(self, runtime, text,
                                            requester=user_id, requester_name=user_name, channel=channel,
                                            thread_ts=thread_ts, stream=stream, session_id=session_id,

@@ -359,9 +359,14 @@ class RunStore(RequirementStore):
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(channel=channel, thread_ts=thread_ts))
 
     def run_for_thread(self, channel: str, thread_ts: str) -> RunRecord | None:
+        """The latest run in a Slack thread (a thread is a session: it may hold several)."""
         with self.engine.connect() as conn:
             row = (
-                conn.execute(select(t.runs).where(t.runs.c.channel == channel, t.runs.c.thread_ts == thread_ts))
+                conn.execute(
+                    select(t.runs)
+                    .where(t.runs.c.channel == channel, t.runs.c.thread_ts == thread_ts)
+                    .order_by(t.runs.c.created_at.desc(), t.runs.c.id.desc())
+                )
                 .mappings()
                 .first()
             )

@@ -19,6 +19,7 @@ from bot.slack.base import Ack, HandlerBase, refusal_text
 from bot.slack.export import initial_comment, write_export
 from bot.slack.mrkdwn import bold, code, escape
 from bot.slack.notifier import ROOT
+from bot.slack.thread_replies import thread_session
 from runner import policy
 from runner.registry import describe
 from storage.database import new_id
@@ -92,7 +93,7 @@ class SlashCommands(HandlerBase):
         def create() -> None:
             service.start(
                 principal, target.id, cmd.prompt, surface=Surface.SLACK, channel=root_channel, thread_ts=root_ts,
-                run_id=run_id, enqueue=False,
+                run_id=run_id, session_id=thread_session(root_channel, root_ts), enqueue=False,
             )
             self.deps.db.add_slack_message(SlackMessage(run_id, None, ROOT, root_channel, root_ts))
             service.enqueue_start(self.deps.db.get_run(run_id))

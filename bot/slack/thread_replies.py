@@ -1,4 +1,5 @@
-"""Thread replies: a person answers an agent's question by replying in the run's thread.
+"""Thread replies: a person answers an agent's question, or goes on with the conversation, by
+replying in the run's thread.
 
 A reply in a run's thread answers its pending user-input requirement when it is unambiguous (one
 question with one field, or ``field: value`` lines naming one question's fields); otherwise the
@@ -13,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.base import Decider
+from bot.slack.base import Decider, refusal_text
 from bot.slack.commands import refused_character
 from runner.decisions import Action
-from storage.records import Actor, RequirementKind, RequirementRecord, RequirementStatus
+from storage.errors import SignoffError
+from storage.records import Actor, Principal, RequirementKind, RequirementRecord, RequirementStatus, RunStatus, Surface
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class ThreadReplies(Decider):
         found = await asyncio.to_thread(self._thread_answer, event_id, channel, str(thread_ts), text)
         if found is None:
             return
+        if isinstance(found, NextRun):
+            await self._next_run(found, user, channel, str(thread_ts), str(event.get("ts")), text)
+            return
         if isinstance(found, str):
             await self.ephemeral(channel, user, found, thread_ts=str(thread_ts))
             return
@@ -61,23 +67,64 @@ class ThreadReplies(Decider):
             except SlackApiError as exc:
                 log.info("reactions.add failed: %s", exc.response.get("error"))
 
+    async def _next_run(self, found: NextRun, user: str, channel: str, thread_ts: str, ts: str, text: str) -> None:
+        """The conversation goes on: the next run of the thread's agent, in the same session."""
+        principal = Principal(user)
+
+        def start() -> None:
+            self.deps.service.start(
+                principal, found.target_id, text, surface=Surface.SLACK, channel=channel, thread_ts=thread_ts,
+                session_id=thread_session(channel, thread_ts),
+            )
+
+        try:
+            await asyncio.to_thread(start)
+        except SignoffError as exc:
+            await self.ephemeral(channel, user, refusal_text(exc), thread_ts=thread_ts)
+            return
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name="speech_balloon")
+        except SlackApiError as exc:
+            log.info("reactions.add failed: %s", exc.response.get("error"))
+
     def _thread_answer(
         self, event_id: str, channel: str, thread_ts: str, text: str
-    ) -> tuple[str, dict[str, Any]] | str | None:
-        """Which pending question a thread reply answers, with the values; a hint when unclear."""
+    ) -> tuple[str, dict[str, Any]] | NextRun | str | None:
+        """Which pending question a thread reply answers, with the values; a hint when unclear;
+        ``NextRun`` when it answers nothing and the thread's latest run has finished."""
         db = self.deps.db
         run = db.run_for_thread(channel, thread_ts)
         if run is None or not db.first_time_seen(event_id):
             return None
-        pending = [
-            r for r in db.requirements_for_run(run.id, status=RequirementStatus.PENDING) if r.kind in INPUT_KINDS
-        ]
-        if not pending:
+        pending = db.requirements_for_run(run.id, status=RequirementStatus.PENDING)
+        inputs = [r for r in pending if r.kind in INPUT_KINDS]
+        if not inputs:
+            if run.status is RunStatus.COMPLETED and self.deps.registry.get(run.target_id) is not None:
+                return NextRun(run.target_id)
+            if not run.is_finished:
+                return (
+                    "This run is still going"
+                    + (": decide its cards first" if pending else "")
+                    + "; reply again once it has answered to go on with the conversation."
+                )
             return None
+        pending = inputs
         problem = refused_character(text)
         if problem is not None:
             return f"I did not take that as an answer: it contains {problem}. Remove it and reply again."
         return match_reply(pending, text)
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """A reply that goes on with the thread's conversation: start ``target_id`` again."""
+
+    target_id: str
+
+
+def thread_session(channel: str, thread_ts: str) -> str:
+    """The session id of a Slack thread: every run in it shares the conversation."""
+    return f"slack:{channel}:{thread_ts}"
 
 
 def parse_field_lines(text: str) -> dict[str, str] | None:
