@@ -31,6 +31,7 @@ from runner.events import RunCompleted, RunContent, RunError, RunEvent, RunPause
 from runner.protocols import Runnable
 from runner.registry import load
 from runner.runtime import Runtime
+from runner.tools import json_type
 from storage.database import Database
 from storage.errors import ConfigError, InvalidInput, SignoffError
 from storage.records import Principal, RequirementKind, RequirementRecord, RunRecord, RunStatus, Surface
@@ -237,7 +238,7 @@ class TerminalChat:
         current = req.current_args
         out: dict[str, Any] = {}
         for name, prop in props.items():
-            kind = _json_type(prop)
+            kind = json_type(prop)
             secret = is_sensitive_name(name, declared)
             shown = MASK if secret and name in current else _render(current.get(name))
             raw = Prompt.ask(f"{name} ({kind}) [dim]now {escape(shown)}; Enter keeps it[/dim]", console=self.console,
@@ -266,13 +267,6 @@ class TerminalChat:
         for name, value in (redact(req.current_args, declared) or {}).items():
             table.add_row(f"  {name}", _clip(_render(value)))
         self.console.print(table)
-
-
-def _json_type(prop: dict[str, Any]) -> str:
-    kind = prop.get("type")
-    if kind is None:
-        kind = next((p.get("type") for p in prop.get("anyOf", []) if p.get("type") not in (None, "null")), "string")
-    return str(kind)
 
 
 def _render(value: Any) -> str:

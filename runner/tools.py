@@ -11,7 +11,7 @@ import inspect
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, overload
@@ -34,6 +34,9 @@ _JSON_TYPE_NAMES = {
     "array": "list",
     "object": "dict",
 }
+
+
+_PY_TO_JSON = {py: js for js, py in _JSON_TYPE_NAMES.items()}
 
 
 @dataclass
@@ -241,13 +244,10 @@ class Function:
         out = []
         for name in self.user_input_fields:
             prop = props.get(name, {})
-            json_type = prop.get("type") or next(
-                (p.get("type") for p in prop.get("anyOf", []) if p.get("type") != "null"), "string"
-            )
             out.append(
                 UserInputField(
                     name=name,
-                    field_type=_JSON_TYPE_NAMES.get(json_type, "str"),
+                    field_type=_JSON_TYPE_NAMES.get(json_type(prop), "str"),
                     description=prop.get("description"),
                     value=(provided or {}).get(name),
                     required=name in required,
@@ -326,6 +326,21 @@ def refuse_non_finite(values: Any, tool: str) -> None:
     elif isinstance(values, list | tuple):
         for value in values:
             refuse_non_finite(value, tool)
+
+
+def json_type(prop: Mapping[str, Any]) -> str:
+    """The JSON-schema type of a tool parameter (``anyOf`` with null is optional, not a type)."""
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind is None:
+        kind = next((p.get("type") for p in prop.get("anyOf", []) if p.get("type") not in (None, "null")), "string")
+    return str(kind)
+
+
+def field_json_type(spec: Mapping[str, Any]) -> str:
+    """The JSON-schema type of a user-input field (its ``field_type`` is a Python type name)."""
+    return _PY_TO_JSON.get(str(spec.get("field_type", "str")), "string")
 
 
 def parse_typed(raw: Any, kind: str, *, from_choice: bool = False) -> Any:

@@ -107,11 +107,18 @@ class HandlerBase:
                 return
             except SlackApiError as exc:
                 log.info("chat.postEphemeral failed (%s); trying response_url", exc.response.get("error"))
-        if respond is not None:
+        if respond is not None and (channel or getattr(respond, "response_url", None)):
             try:
                 await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
             except Exception:
                 log.warning("could not tell %s: %s", user, text)
+            return
+        if user:
+            # A click from the App Home has no channel and no response_url: the app's DM with them.
+            try:
+                await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                log.warning("could not tell %s in a DM: %s", user, exc.response.get("error"))
 
     async def permalink(self, channel: str | None, ts: str | None) -> str | None:
         if not (channel and ts):

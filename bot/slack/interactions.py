@@ -58,27 +58,6 @@ def _action_value(body: Mapping[str, Any]) -> str:
 class Interactions(Decider):
     """The buttons on cards and the modals they open."""
 
-    async def ephemeral(
-        self,
-        channel: str | None,
-        user: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None = None,
-        thread_ts: str | None = None,
-        respond: Any = None,
-    ) -> None:
-        """A click from the App Home has no channel and no ``response_url``: say it in the app's
-        DM with the person (``chat.postMessage`` to their user id); anywhere else, ephemerally."""
-        if channel or not user or getattr(respond, "response_url", None):
-            await super().ephemeral(channel, user, text, blocks, thread_ts=thread_ts, respond=respond)
-            return
-        if blocks is None:
-            text, blocks = cards.notice(text)
-        try:
-            await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.warning("could not tell %s in a DM: %s", user, exc.response.get("error"))
-
     # ------------------------------------------------------------------ buttons
 
     async def approve_clicked(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:

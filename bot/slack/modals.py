@@ -33,7 +33,7 @@ from bot.slack.cards import (
 )
 from bot.slack.limits import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
 from bot.slack.mrkdwn import code, escape, plain
-from runner.tools import parse_typed
+from runner.tools import field_json_type, json_type, parse_typed
 from storage.errors import InvalidInput
 from storage.records import RequirementRecord
 from storage.redaction import is_sensitive_name, redact
@@ -137,26 +137,6 @@ def _summary(req: RequirementRecord) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- typed inputs
-
-
-def json_type(prop: Mapping[str, Any]) -> str:
-    """The JSON-schema type of a property (``anyOf`` with null is optional, not a type)."""
-    kind = prop.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if kind is None:
-        kind = next((p.get("type") for p in prop.get("anyOf", []) if p.get("type") not in (None, "null")), "string")
-    return str(kind)
-
-
-_PY_TO_JSON = {
-    "str": "string",
-    "int": "integer",
-    "float": "number",
-    "bool": "boolean",
-    "list": "array",
-    "dict": "object",
-}
 
 
 def _initial_text(value: Any, kind: str) -> str | None:
@@ -356,7 +336,7 @@ def input_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
         blocks.append(_context(escape(truncate(req.message, 2900))))
     for spec in req.user_input_schema[:MAX_INPUTS]:
         name = str(spec.get("name"))
-        kind = _PY_TO_JSON.get(str(spec.get("field_type", "str")), "string")
+        kind = field_json_type(spec)
         blocks.append(
             _input_block(
                 FIELD_PREFIX + name,
@@ -541,7 +521,7 @@ def parse_input(state: Mapping[str, Any], schema: Sequence[Mapping[str, Any]]) -
         raw = _raw(state, block_id)
         if raw is None or raw == "":
             continue
-        kind = _PY_TO_JSON.get(str(spec.get("field_type", "str")), "string")
+        kind = field_json_type(spec)
         try:
             out[name] = _coerce(raw, kind, False)
         except ValueError as exc:

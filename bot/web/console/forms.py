@@ -14,24 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.web.console.common import has_hidden
-from runner.tools import parse_typed
+from runner.tools import field_json_type, json_type, parse_typed
 from storage.errors import InvalidDecision
 from storage.redaction import is_sensitive_name, redact
 
 ARG = "arg."
 FIELD = "field."
-_PY_TO_JSON = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
-               "dict": "object"}
-
-
-def json_type(prop: Mapping[str, Any]) -> str:
-    """The JSON-schema type of a property (``anyOf`` with null is optional, not a type)."""
-    kind = prop.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if kind is None:
-        kind = next((p.get("type") for p in prop.get("anyOf", []) if p.get("type") not in (None, "null")), "string")
-    return str(kind)
 
 
 @dataclass
@@ -89,7 +77,7 @@ def input_fields(schema: Sequence[Mapping[str, Any]], declared: Collection[str] 
     out = []
     for spec in schema:
         name = str(spec.get("name"))
-        kind = _PY_TO_JSON.get(str(spec.get("field_type", "str")), "string")
+        kind = field_json_type(spec)
         out.append(FormField(name, FIELD + name, name, kind, "", is_sensitive_name(name, declared),
                              bool(spec.get("required", True)), spec.get("description")))
     return out
