@@ -5,6 +5,7 @@ Run by hand, not in the test suite::
     PYTHONPATH=. .venv/bin/python bench/slack_latency.py                      # SQLite file
     PYTHONPATH=. .venv/bin/python bench/slack_latency.py \\
         --database-url postgresql://postgres@127.0.0.1:5432/test              # a fresh schema per repeat
+    PYTHONPATH=. .venv/bin/python bench/slack_latency.py --mix --repeat 3     # beside a bare bolt app
 
 Each repeat starts from nothing: a fresh database (an SQLite file, or a PostgreSQL schema), a
 fresh RQ queue name on the local Redis, a fresh ``FakeSlack`` (``tests/fakes``, a real HTTP
@@ -23,6 +24,13 @@ response arrives, which is Slack's ack:
   for the requester's confirmation. After the ack the app resolves the decision, updates the
   card (``chat.update``) and enqueues the continue; the time from the click to that
   ``chat.update`` reaching FakeSlack is reported as well.
+
+``--mix`` instead compares acks under load with a bare bolt app (verifying the signature and
+acking only, the same stack) in the same run: a load generator in its own process keeps 10 and 50
+clients busy, half ``/agent help`` and half Approve clicks on a card already decided, on each app
+in turn; the report gives each repeat's p99 ratio. ``--bursts`` adds bursts of 16 clicks sent at
+once (click to card update). ``BENCH_PROFILE=<prefix>`` (with ``yappi`` importable) writes each
+server's profile at the end.
 
 Each kind runs once with one request in flight (``--concurrency 1``, the next request is sent
 as soon as the previous one is acked) and once with ``--concurrency`` in flight. Reported per
@@ -75,6 +83,8 @@ REQUEST_TIMEOUT_S = 10.0
 PHASE_TIMEOUT_S = 300.0
 SETTLE_TIMEOUT_S = 180.0
 STARTUP_TIMEOUT_S = 30.0
+BURST = 16  # clicks sent at once in a burst (the issue's card-update figure)
+BURST_GAP_S = 0.5
 
 
 # ----------------------------------------------------------------------------- the server
@@ -83,6 +93,7 @@ STARTUP_TIMEOUT_S = 30.0
 def serve(config: dict[str, Any]) -> None:
     """In the subprocess: the real web app under uvicorn, as the Procfile runs it."""
     import uvicorn
+    from pydantic import SecretStr
 
     from bot.deps import build_deps
     from bot.settings import Settings
@@ -93,10 +104,10 @@ def serve(config: dict[str, Any]) -> None:
         database_url=config["database_url"],
         redis_url=config["redis_url"],
         slack_bot_token=config["slack_token"],
-        slack_signing_secret=SECRET,
+        slack_signing_secret=SecretStr(SECRET),
         slack_api_url=config["slack_api_url"],
         openai_base_url=config["openai_base_url"],
-        openai_api_key="sk-bench-fake",
+        openai_api_key=SecretStr("sk-bench-fake"),
         signoff_agents="runner.examples",
         signoff_approvers=["S_ADMINS"],
         signoff_queue=config["queue"],
@@ -104,7 +115,128 @@ def serve(config: dict[str, Any]) -> None:
         signoff_max_queued_per_agent=1_000_000,
     )
     app = create_app(build_deps(settings))
+    profile_on_signal("signoff")
     uvicorn.run(app, host="127.0.0.1", port=int(config["port"]), log_level="warning")
+
+
+def profile_on_signal(name: str) -> None:
+    """With ``BENCH_PROFILE`` (a path prefix): yappi, CPU time of every thread, written to
+    ``<prefix>-<name>.txt`` on SIGUSR1 (sent before the SIGTERM, which uvicorn re-raises)."""
+    prefix = os.environ.get("BENCH_PROFILE")
+    if not prefix:
+        return
+    import signal
+
+    import yappi
+
+    def dump(*_: object) -> None:
+        yappi.stop()
+        with open(f"{prefix}-{name}.txt", "w") as out:
+            columns = {0: ("name", 100), 1: ("ncall", 10), 2: ("tsub", 8), 3: ("ttot", 8), 4: ("tavg", 8)}
+            yappi.get_func_stats().sort("tsub").print_all(out=out, columns=columns)
+            yappi.get_thread_stats().print_all(out=out)
+
+    signal.signal(signal.SIGUSR1, dump)
+    yappi.set_clock_type("cpu")
+    yappi.start()
+
+
+def serve_bare(config: dict[str, Any]) -> None:
+    """In the subprocess: the comparison, a bolt app that verifies the signature and acks only.
+
+    The same stack as signoff's web app (FastAPI, bolt's ``AsyncApp`` with its verification
+    middleware, uvicorn's defaults) and the same replies in the acks (`/agent help` answers with
+    the same help text), with nothing after the ack.
+    """
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, Response
+    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack import cards, commands
+
+    client = AsyncWebClient(token=config["slack_token"], base_url=config["slack_api_url"])
+    bolt = AsyncApp(client=client, signing_secret=SECRET, request_verification_enabled=True,
+                    process_before_response=False, name="bare")
+    help_text = commands.help_text(["finance"])
+
+    @bolt.command("/agent")
+    async def agent(ack: Any) -> None:
+        await ack(response_type="ephemeral", text=help_text, blocks=cards.notice(help_text)[1])
+
+    @bolt.action(cards.APPROVE)
+    async def approve(ack: Any) -> None:
+        await ack()
+
+    handler = AsyncSlackRequestHandler(bolt)
+    app = FastAPI()
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    # plain Starlette routes: FastAPI cannot resolve these functions' (local) annotations
+    app.router.add_route("/slack/events", events, methods=["POST"])
+    app.router.add_route("/healthz", healthz, methods=["GET"])
+
+    profile_on_signal("bare")
+    uvicorn.run(app, host="127.0.0.1", port=int(config["port"]), log_level="warning")
+
+
+def load(config: dict[str, Any]) -> None:
+    """In the subprocess: ``concurrency`` clients for ``duration`` seconds, alternating the bodies
+    (each signed just before it is sent); prints the latencies as JSON. A process of its own, so
+    the clients do not share a GIL with FakeSlack."""
+
+    async def go() -> dict[str, Any]:
+        bodies: list[str] = config["bodies"]
+        kinds: list[str] = config["kinds"]
+        latencies: dict[str, list[float]] = {k: [] for k in kinds}
+        errors: list[str] = []
+        limits = httpx.Limits(max_connections=config["concurrency"], max_keepalive_connections=config["concurrency"])
+        counter = iter(range(10**9))
+        async with httpx.AsyncClient(base_url=config["url"], timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+            async def lane(measure_until: float | None) -> None:
+                while True:
+                    now = time.monotonic()
+                    if measure_until is not None and now >= measure_until:
+                        return
+                    i = next(counter)
+                    kind, body = kinds[i % len(kinds)], bodies[i % len(bodies)]
+                    started = time.monotonic()
+                    try:
+                        response = await client.post("/slack/events", content=body, headers=signing.sign(SECRET, body))
+                        took = time.monotonic() - started
+                        good = response.status_code == 200 and (
+                            kind != "help" or str(response.json().get("text", "")).startswith("*Usage of"))
+                        if good:
+                            if measure_until is not None:
+                                latencies[kind].append(took)
+                        else:
+                            errors.append(f"{kind} {response.status_code} {response.text[:100]}")
+                    except httpx.HTTPError as exc:
+                        errors.append(f"{kind} {type(exc).__name__}: {exc}")
+                    if measure_until is None:
+                        return
+
+            # every connection opened (and bolt warmed up) before the clock starts
+            await asyncio.gather(*(lane(None) for _ in range(config["concurrency"])))
+            start = time.monotonic()
+            until = start + float(config["duration"])
+            await asyncio.gather(*(lane(until) for _ in range(config["concurrency"])))
+            wall = time.monotonic() - start
+        return {"latencies": latencies, "errors": errors, "wall": wall}
+
+    print(json.dumps(asyncio.run(go())))
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a subprocess: this one, with the checkout first on PYTHONPATH."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 def free_port() -> int:
@@ -190,7 +322,7 @@ class Phase:
             "ack_throughput": len(latencies) / self.wall if self.wall else 0.0,
             **{f"ack_{k}": v for k, v in percentiles(latencies).items()},
         }
-        if self.kind == "click":
+        if self.kind in ("click", "burst"):
             row["updated"] = len(self.updates)
             row.update({f"update_{k}": v for k, v in percentiles(self.updates).items()})
             row["completion_throughput"] = len(self.updates) / self.completion_wall if self.completion_wall else 0.0
@@ -363,7 +495,7 @@ async def measure_click(env: Env, client: httpx.AsyncClient, req_ids: list[str],
     return phase
 
 
-async def measure(env: Env, n: int, concurrency: int) -> list[Phase]:
+async def measure(env: Env, n: int, concurrency: int, bursts: int = 0) -> list[Phase]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=env.url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
         # warm-up (not measured): bolt's lazy auth.test, imports, the connection pools, and
@@ -385,17 +517,36 @@ async def measure(env: Env, n: int, concurrency: int) -> list[Phase]:
             phases.append(phase)
 
         phases += [await measure_slash(env, client, n, 1), await measure_slash(env, client, n, concurrency)]
+        extra = BURST * bursts
+        if extra:
+            await measure_slash(env, client, extra, concurrency)  # the cards the bursts click (unmeasured)
 
         drain(env)  # in the main thread (RQ installs signal handlers); nothing is in flight
         # uvicorn closes keep-alive connections idle for 5 s: open them again, unmeasured
         await send_all(client, help_bodies(), concurrency, lambda r: True)
-        pending = env.deps.db.pending_requirements(limit=2 * n + 10)
-        if len(pending) < 2 * n:
-            raise RuntimeError(f"only {len(pending)} pending requirements after the drain, need {2 * n}")
+        pending = env.deps.db.pending_requirements(limit=2 * n + extra + 10)
+        if len(pending) < 2 * n + extra:
+            raise RuntimeError(f"only {len(pending)} pending requirements after the drain, need {2 * n + extra}")
         ids = [r.id for r in pending]
         phases.append(await measure_click(env, client, ids[:n], 1))
         phases.append(await measure_click(env, client, ids[n : 2 * n], concurrency))
+        if bursts:
+            phases.append(await measure_bursts(env, client, ids[2 * n : 2 * n + extra]))
         return phases
+
+
+async def measure_bursts(env: Env, client: httpx.AsyncClient, req_ids: list[str]) -> Phase:
+    """Bursts of ``BURST`` Approve clicks sent at once, each burst after the previous one's cards
+    were all updated (and a pause): click to card update, over every click of every burst."""
+    phase = Phase("burst", BURST)
+    for start in range(0, len(req_ids), BURST):
+        await asyncio.sleep(BURST_GAP_S)
+        one = await measure_click(env, client, req_ids[start : start + BURST], BURST)
+        phase.sent += one.sent
+        phase.updates += one.updates
+        phase.wall += one.wall
+        phase.completion_wall = (phase.completion_wall or 0.0) + (one.completion_wall or 0.0)
+    return phase
 
 
 def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[str, Any]]:
@@ -408,7 +559,8 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
     log_path = workdir / f"server-{tag}.log"
     server: subprocess.Popen[bytes] | None = None
     deps = None
-    with TimedSlack() as slack, FakeOpenAI() as openai:
+    slack = TimedSlack()
+    with slack, FakeOpenAI() as openai:
         openai.set_responder(lambda _body: tool_call("process_refund", {"customer_id": "42", "amount": 50}))
         # the agents' model reads these (this process drains the runs; the web app calls no model)
         os.environ.update({"OPENAI_BASE_URL": openai.base_url, "OPENAI_API_KEY": "sk-bench-fake"})
@@ -445,7 +597,7 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
             with log_path.open("wb") as log:
                 server = subprocess.Popen(
                     [sys.executable, __file__, "--serve", json.dumps(config)],
-                    stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                    stdout=log, stderr=subprocess.STDOUT, env=child_env(),
                 )
             url = f"http://127.0.0.1:{port}"
 
@@ -459,7 +611,7 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
 
             wait_until(healthy, STARTUP_TIMEOUT_S, "the server to start")
             env = Env(slack=slack, openai=openai, deps=deps, url=url)
-            phases = asyncio.run(measure(env, args.requests, args.concurrency))
+            phases = asyncio.run(measure(env, args.requests, args.concurrency, args.bursts))
             errors = [e for e in slack.ephemerals if e["text"].startswith((":warning:", ":x:"))]
             if errors:
                 print(f"  warning: {len(errors)} error ephemerals, e.g. {errors[0]['text'][:120]}", file=sys.stderr)
@@ -482,6 +634,172 @@ def one_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[s
                 drop_schema(args.database_url, schema)
 
 
+# ----------------------------------------------------------------------------- acks under load, beside bare bolt
+
+
+def start_server(mode: str, config: dict[str, Any], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``--serve`` (signoff) or ``--serve-bare`` in a subprocess; returns it once /healthz answers."""
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, __file__, mode, json.dumps(config)],
+            stdout=log, stderr=subprocess.STDOUT, env=child_env(),
+        )
+    url = f"http://127.0.0.1:{config['port']}"
+
+    def healthy() -> bool:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited: {log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(healthy, STARTUP_TIMEOUT_S, "the server to start")
+    return server, url
+
+
+def stop_server(server: subprocess.Popen[bytes], log_path: Path) -> None:
+    if os.environ.get("BENCH_PROFILE"):
+        import signal
+
+        server.send_signal(signal.SIGUSR1)
+        time.sleep(20)
+    server.terminate()
+    try:
+        server.wait(timeout=120 if os.environ.get("BENCH_PROFILE") else 10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+    logged = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if "Traceback" in logged or "ERROR" in logged:
+        print(f"  warning: the server logged errors:\n{logged[-2000:]}", file=sys.stderr)
+
+
+def run_load(url: str, bodies: list[str], kinds: list[str], concurrency: int, duration: float) -> dict[str, Any]:
+    config = {"url": url, "bodies": bodies, "kinds": kinds, "concurrency": concurrency, "duration": duration}
+    done = subprocess.run(
+        [sys.executable, __file__, "--load", json.dumps(config)],
+        capture_output=True, timeout=duration + PHASE_TIMEOUT_S, check=True,
+        env=child_env(),
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def quiet(slack: TimedSlack, for_s: float = 1.0) -> None:
+    """Wait until the Slack stand-in has had no call for ``for_s`` (the after-ack work is done)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with slack._lock:
+            last = slack.arrivals[-1][0] if slack.arrivals else 0.0
+        if time.monotonic() - last >= for_s:
+            return
+        time.sleep(0.2)
+
+
+def mix_repeat(args: argparse.Namespace, workdir: Path, tag: str) -> list[dict[str, Any]]:
+    """signoff and a bare bolt app, side by side, under the same mixed load (half `/agent help`,
+    half Approve clicks on a card already decided), at each concurrency; alternating which goes
+    first. Returns one row per (app, concurrency)."""
+    from bot.deps import build_deps
+    from bot.settings import Settings
+    from storage.database import Database
+
+    db_url, schema = fresh_database(args.database_url, workdir, tag)
+    queue = f"signoff-bench-{uuid.uuid4().hex[:10]}"
+    servers: dict[str, tuple[subprocess.Popen[bytes], str, Path]] = {}
+    deps = None
+    rows: list[dict[str, Any]] = []
+    slack = TimedSlack()
+    with slack, FakeOpenAI() as openai:
+        openai.set_responder(lambda _body: tool_call("process_refund", {"customer_id": "42", "amount": 50}))
+        os.environ.update({"OPENAI_BASE_URL": openai.base_url, "OPENAI_API_KEY": "sk-bench-fake"})
+        os.environ.pop("OPENAI_MODEL", None)
+        try:
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                database_url=db_url, redis_url=args.redis_url,
+                slack_bot_token=slack.bot_token,  # type: ignore[arg-type]
+                slack_signing_secret=SECRET,  # type: ignore[arg-type]
+                slack_api_url=slack.base_url, openai_base_url=openai.base_url,
+                openai_api_key="sk-bench-fake",  # type: ignore[arg-type]
+                signoff_agents="runner.examples", signoff_approvers=["S_ADMINS"], signoff_queue=queue,
+                signoff_runs_per_minute=10_000, signoff_max_queued_per_agent=1_000_000,
+            )
+            fresh = Database(db_url)
+            fresh.upgrade()
+            deps = build_deps(settings, db=fresh)
+            for mode in ("--serve", "--serve-bare"):
+                config = {"database_url": db_url, "redis_url": args.redis_url, "slack_token": slack.bot_token,
+                          "slack_api_url": slack.base_url, "openai_base_url": openai.base_url, "queue": queue,
+                          "port": free_port()}
+                log_path = workdir / f"server-{tag}{mode}.log"
+                server, url = start_server(mode, config, log_path)
+                servers[mode] = (server, url, log_path)
+            signoff_url = servers["--serve"][1]
+            # one card, decided: the clicks of the load land on it (each is refused: already decided)
+            body = signing.slash_command_body("/agent", COMMAND_TEXT, user_id=REQUESTER, channel_id=CHANNEL)
+            httpx.post(f"{signoff_url}/slack/events", content=body, headers=signing.sign(SECRET, body), timeout=10)
+            wait_until(lambda: run_count_of(deps) >= 1, SETTLE_TIMEOUT_S, "the run")
+            from bot.worker import make_worker
+
+            make_worker(deps, forking=False).work(burst=True, logging_level="WARNING")
+            env = Env(slack=slack, openai=openai, deps=deps, url=signoff_url)
+            pending = deps.db.pending_requirements(limit=5)
+            click, card_ts = build_click(env, pending[0].id)
+            httpx.post(f"{signoff_url}/slack/events", content=click, headers=signing.sign(SECRET, click), timeout=10)
+            wait_until(lambda: card_ts in slack.first_updates(), SETTLE_TIMEOUT_S, "the card update")
+            help_body = signing.slash_command_body("/agent", "help", user_id=REQUESTER, channel_id=CHANNEL)
+            order = ["--serve", "--serve-bare"] if int(tag) % 2 == 0 else ["--serve-bare", "--serve"]
+            for concurrency in args.mix_concurrency:
+                for mode in order:
+                    quiet(slack)
+                    result = run_load(servers[mode][1], [help_body, click], ["help", "click"],
+                                      concurrency, args.duration)
+                    every = result["latencies"]["help"] + result["latencies"]["click"]
+                    rows.append({
+                        "app": "signoff" if mode == "--serve" else "bare bolt",
+                        "concurrency": concurrency,
+                        "requests": len(every),
+                        "failed": len(result["errors"]),
+                        "ack_throughput": len(every) / result["wall"],
+                        **{f"ack_{k}": v for k, v in percentiles(every).items()},
+                        **{f"help_{k}": v for k, v in percentiles(result["latencies"]["help"]).items()},
+                        **{f"click_{k}": v for k, v in percentiles(result["latencies"]["click"]).items()},
+                    })
+                    if result["errors"]:
+                        print(f"  warning: {len(result['errors'])} errors, e.g. {result['errors'][0]}", file=sys.stderr)
+            quiet(slack)
+            bare = {r["concurrency"]: r["ack_p99"] for r in rows if r["app"] == "bare bolt"}
+            for r in rows:  # this repeat's ratio: the report shows the median of the repeats' ratios
+                r["p99_ratio"] = r["ack_p99"] / bare[r["concurrency"]]
+            return sorted(rows, key=lambda r: (r["concurrency"], r["app"] != "signoff"))
+        finally:
+            for server, _, log_path in servers.values():
+                stop_server(server, log_path)
+            if deps is not None:
+                forget_queue(deps.redis, deps.queue)
+                deps.db.dispose()
+            if schema:
+                drop_schema(args.database_url, schema)
+
+
+def run_count_of(deps: Any) -> int:
+    return len(deps.db.list_runs(limit=10))
+
+
+def mix_report(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    backend = "postgresql" if args.database_url else "sqlite"
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, {backend}, load {os.getloadavg()[0]:.2f}\n")
+    print(f"Medians of {args.repeat} repeats of {args.duration:.0f} s per app and concurrency; failed = summed.\n")
+    print("| app | clients | p50 ms | p95 ms | p99 ms | max ms | acks/s | failed | p99 ratio (median of repeats) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['app']} | {r['concurrency']} | {r['ack_p50']:.1f} | {r['ack_p95']:.1f} | {r['ack_p99']:.1f} | "
+              f"{r['ack_max']:.1f} | {r['ack_throughput']:.0f} | {r['failed']} | {r['p99_ratio']:.2f} |")
+
+
 # ----------------------------------------------------------------------------- report
 
 KINDS = {
@@ -489,6 +807,7 @@ KINDS = {
     "help": "baseline: `/agent help` (ack only)",
     "slash": "`/agent finance Refund $50 to customer 42`",
     "click": "Approve click",
+    "burst": "Approve clicks, bursts of 16 at once",
 }
 
 
@@ -518,8 +837,9 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     print("| in flight | p50 ms | p95 ms | p99 ms | max ms | cards updated/s |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        if r["kind"] == "click":
-            print(f"| {r['concurrency']} | {r['update_p50']:.1f} | {r['update_p95']:.1f} | {r['update_p99']:.1f} | "
+        if r["kind"] in ("click", "burst"):
+            flight = r["concurrency"] if r["kind"] == "click" else f"bursts of {BURST}"
+            print(f"| {flight} | {r['update_p50']:.1f} | {r['update_p95']:.1f} | {r['update_p99']:.1f} | "
                   f"{r['update_max']:.1f} | {r['completion_throughput']:.0f} |")
 
 
@@ -542,10 +862,25 @@ def main() -> None:
     parser.add_argument("--concurrency", type=bounded(2, MAX_CONCURRENCY), default=16,
                         help="requests in flight in the concurrent phases")
     parser.add_argument("--repeat", type=bounded(1, MAX_REPEAT), default=3, help="fresh repeats; medians reported")
+    parser.add_argument("--bursts", type=bounded(0, 50), default=10,
+                        help="bursts of 16 clicks at once, after the other phases (card updates)")
+    parser.add_argument("--mix", action="store_true",
+                        help="acks under load beside bare bolt: half `/agent help`, half clicks on a decided card")
+    parser.add_argument("--duration", type=float, default=10.0, help="--mix: seconds of load per app and concurrency")
+    parser.add_argument("--mix-concurrency", type=lambda v: [int(x) for x in v.split(",")], default=[10, 50],
+                        help="--mix: the client counts, comma-separated")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", help=argparse.SUPPRESS)
+    parser.add_argument("--load", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(json.loads(args.serve))
+        return
+    if args.serve_bare:
+        serve_bare(json.loads(args.serve_bare))
+        return
+    if args.load:
+        load(json.loads(args.load))
         return
     for url in (args.database_url, args.redis_url):
         host = httpx.URL(url.replace("postgresql+psycopg", "postgresql")).host if url else "127.0.0.1"
@@ -554,12 +889,12 @@ def main() -> None:
     repeats = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
-            rows = one_repeat(args, Path(tmp), str(i))
+            rows = (mix_repeat if args.mix else one_repeat)(args, Path(tmp), str(i))
             for row in rows:
                 print(json.dumps({"repeat": i, **{k: round(v, 2) if isinstance(v, float) else v
                                                   for k, v in row.items()}}), file=sys.stderr)
             repeats.append(rows)
-    report(args, median_rows(repeats))
+    (mix_report if args.mix else report)(args, median_rows(repeats))
 
 
 if __name__ == "__main__":

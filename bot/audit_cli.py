@@ -1,7 +1,8 @@
 """``signoff audit export`` and ``signoff audit verify``: the audit log for compliance.
 
-Both stream: the export writes each row as it is read from the database (batches of 1000), and
-verify reads an export line by line, so neither holds the log in memory. The formats and what
+Both stream: the export writes each batch of rows as it is read from the database
+(``AUDIT_READ_BATCH`` rows, straight from the stored columns), and verify reads the database the
+same way or an export line by line, so neither holds the log in memory. The formats and what
 verify can prove about a filtered (partial) export are described in :mod:`storage.export`.
 
 Exit codes: 0 when the chain (or each row of a filtered export) matches, 1 with one line on
@@ -22,7 +23,7 @@ from bot.console import err, friendly, out
 from bot.settings import load_settings
 from storage.database import Database
 from storage.errors import AuditChainBroken, SignoffError
-from storage.export import FORMATS, Verification, export_lines, verify_lines, verify_rows
+from storage.export import FORMATS, ExportCount, Verification, export_database, verify_database, verify_lines
 
 audit_app = typer.Typer(help="Export and verify the hash-chained audit log.", no_args_is_help=True)
 
@@ -71,26 +72,23 @@ def export(
     start, end = parse_when(since, "--since"), parse_when(until, "--until")
     db = _database()
     try:
-        rows = (e.to_dict() for e in db.audit_events(since=start, until=end, agent_id=agent, actor_id=actor))
-        lines = export_lines(format, rows, filters=audit_filters(start, end, agent, actor))
+        count = ExportCount()
+        query = {"since": start, "until": end, "agent_id": agent, "actor_id": actor}
+        chunks = export_database(db, format, query=query, filters=audit_filters(start, end, agent, actor), count=count)
         if output is None:
-            _write(sys.stdout, lines)
+            _write(sys.stdout, chunks)
             sys.stdout.flush()
         else:
             with output.open("w", encoding="utf-8", newline="") as handle:
-                count = _write(handle, lines)
-            events = count - (1 if format == "csv" else 2)
-            err.print(f"exported {events} events to {output}")
+                _write(handle, chunks)
+            err.print(f"exported {count.rows} events to {output}")
     finally:
         db.dispose()
 
 
-def _write(handle: IO[str], lines: Iterator[str]) -> int:
-    count = 0
-    for line in lines:
-        handle.write(line)
-        count += 1
-    return count
+def _write(handle: IO[str], chunks: Iterator[str]) -> None:
+    for chunk in chunks:
+        handle.write(chunk)
 
 
 def _file_lines(path: Path) -> Iterator[str]:
@@ -113,7 +111,7 @@ def verify(
     if file is None:
         db = _database()
         try:
-            result = verify_rows(e.to_dict() for e in db.audit_events())
+            result = verify_database(db)
         finally:
             db.dispose()
     else:

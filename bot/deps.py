@@ -28,6 +28,7 @@ from storage.codec import utcnow
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.slack.cards_sync import CardQueue
     from bot.slack.home_sync import HomePublisher, HomeRefresher
     from bot.slack.notifier import SlackNotifier
 
@@ -42,11 +43,20 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def close(self) -> None:
-        """Stop what this container started (the App Home refresher's timer); the database and
-        Redis connections are the caller's to dispose."""
+        """Stop what this container started (the App Home refresher's timer, the card-update
+        queue's threads, after what is queued); the database and Redis connections are the
+        caller's to dispose."""
         refresher = self.__dict__.get("home_refresher")
         if refresher is not None:
             refresher.close()
+        self.close_card_queue()
+
+    def close_card_queue(self) -> None:
+        """Finish the card updates already queued (bounded by ``CARD_UPDATE_DRAIN_S``) and stop
+        the queue's threads: the web process's shutdown, so a decision's card is not left stale."""
+        card_queue = self.__dict__.get("card_queue")
+        if card_queue is not None:
+            card_queue.close()
 
     def slack_configured(self) -> bool:
         token = self.settings.slack_bot_token
@@ -91,10 +101,18 @@ class Deps:
             return []
         from bot.slack.cards_sync import CardSync
 
-        listeners: list[RunListener] = [CardSync(self.notifier)]
+        listeners: list[RunListener] = [CardSync(self.notifier, self.db, self.card_queue)]
         if self.home_refresher is not None:
             listeners.append(self.home_refresher)
         return listeners
+
+    @cached_property
+    def card_queue(self) -> CardQueue:
+        """Where this process's decisions queue their Slack card updates: threads of its own, so
+        a decision returns once SQL has it and the listeners' thread pool stays free."""
+        from bot.slack.cards_sync import CardQueue
+
+        return CardQueue()
 
     @cached_property
     def home_publisher(self) -> HomePublisher | None:

@@ -155,7 +155,7 @@ def _functions(target: Runnable) -> Iterator[tuple[str, Function]]:
     """The tools of an agent, a team (and its members) or a workflow's steps, without connecting
     to MCP servers (toolkits whose tools exist only once connected are skipped)."""
     if isinstance(target, Workflow):
-        for step in target.steps:
+        for step in target.leaf_steps():
             if step.target is not None:
                 yield from _functions(step.target)
         return

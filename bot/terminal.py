@@ -34,7 +34,16 @@ from runner.runtime import Runtime
 from runner.tools import json_type
 from storage.database import Database
 from storage.errors import ConfigError, InvalidInput, SignoffError
-from storage.records import Principal, RequirementKind, RequirementRecord, RunRecord, RunStatus, Surface
+from storage.records import (
+    ANSWER_KINDS,
+    EDIT_KINDS,
+    Principal,
+    RequirementKind,
+    RequirementRecord,
+    RunRecord,
+    RunStatus,
+    Surface,
+)
 from storage.redaction import MASK, is_sensitive_name, redact
 
 EXIT_OK = 0
@@ -177,21 +186,27 @@ class TerminalChat:
         declared = service.declared(run, req)
         self.describe(req, declared)
         decide = self.decider(service, req)
-        if req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT):
-            values = {}
+        if req.kind in ANSWER_KINDS:
+            values: dict[str, Any] = {}
             for spec in req.user_input_schema:
                 name = str(spec.get("name"))
                 optional = not spec.get("required", True)
+                choices = [str(c) for c in spec.get("choices") or []]
+                several = spec.get("field_type") == "list"
+                if choices:
+                    self.console.print(f"choices: {', '.join(choices)}" + (" (comma-separated, in order)"
+                                                                             if several else ""), highlight=False)
                 label = f"{name} ({spec.get('field_type', 'str')})" + (" \\[optional]" if optional else "")
                 secret = is_sensitive_name(name, declared)
-                raw = Prompt.ask(label, console=self.console, password=secret, default="" if optional else None)
-                if raw != "":
-                    values[name] = raw
+                raw = Prompt.ask(label, console=self.console, password=secret, default="" if optional else None,
+                                 choices=choices if choices and not several else None)
+                if raw:
+                    values[name] = [part.strip() for part in raw.split(",") if part.strip()] if several else raw
             return decide(Action.ANSWER, values=values)
         if req.kind is RequirementKind.EXTERNAL_EXECUTION:
             result = Prompt.ask("Result of the step done by hand", console=self.console)
             return decide(Action.DONE, result=result)
-        choices = ["a", "r", "v"] + (["e"] if req.kind is RequirementKind.CONFIRMATION else [])
+        choices = ["a", "r", "v"] + (["e"] if req.kind in EDIT_KINDS else [])
         while True:
             choice = Prompt.ask(
                 "\\[a]pprove, \\[r]eject" + (", \\[e]dit" if "e" in choices else "") + ", \\[v]iew all arguments",
@@ -207,6 +222,9 @@ class TerminalChat:
             if choice == "r":
                 note = Prompt.ask("Reason (the agent sees it)", console=self.console, default="")
                 return decide(Action.REJECT, note=note or None)
+            if req.kind is RequirementKind.STEP_OUTPUT_REVIEW:
+                output = Prompt.ask("The output to go on with", console=self.console)
+                return decide(Action.EDIT, args={"output": output})
             return decide(Action.EDIT, args=self.edits(service, run, req, declared))
 
     def decider(self, service: DecisionService, req: RequirementRecord) -> Any:
@@ -256,6 +274,9 @@ class TerminalChat:
             RequirementKind.STEP_CONFIRMATION: "step needs confirmation",
             RequirementKind.USER_INPUT: "needs input",
             RequirementKind.STEP_USER_INPUT: "step needs input",
+            RequirementKind.STEP_ROUTE_SELECTION: "router needs a route chosen",
+            RequirementKind.STEP_ERROR: "step failed: retry or skip",
+            RequirementKind.STEP_OUTPUT_REVIEW: "step output needs review",
             RequirementKind.EXTERNAL_EXECUTION: "is done by hand: report its result",
         }
         title = "[bold]Approval required[/bold]" if req.approval_type == "required" else kinds[req.kind]

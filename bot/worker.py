@@ -1,4 +1,5 @@
-"""``signoff worker``: an RQ worker on signoff's queue that hands each job its context.
+"""``signoff worker``: an RQ worker on signoff's queue that hands each job its context, and runs
+the jobs without forking (``DEFAULT_WORKER_CLASS`` says why).
 
 Jobs carry ids only (JSON serializer); the truth is in SQL. The worker is built from the
 container (``bot.deps``): each job runs inside ``runner.jobs.job_context`` with the runtime
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class ContextWorker(Worker):
-    """RQ's forking worker; every job runs with the container's ``JobContext``."""
+    """RQ's forking worker (a work horse per job); every job runs with the container's ``JobContext``."""
 
     job_context: JobContext
 
@@ -47,7 +48,7 @@ class ContextWorker(Worker):
 
 
 class ContextSimpleWorker(SimpleWorker):
-    """The same without forking (tests, and a single-process try-out)."""
+    """The same without forking: the default (``DEFAULT_WORKER_CLASS``)."""
 
     job_context: JobContext
 
@@ -69,7 +70,22 @@ def connect_redis(url: str) -> Redis:
     return connection
 
 
-def make_worker(deps: Deps, *, forking: bool = True) -> BaseWorker:
+WORKER_CLASSES = ("simple", "fork")
+DEFAULT_WORKER_CLASS = "simple"
+"""Jobs run in the worker process itself (RQ's ``SimpleWorker``), chosen by measurement
+(``bench/throughput.py --unloaded --worker-class fork,simple``, ``docs/benchmarks.md``): forking
+a work horse per job, then opening its own database connections, cost about as much again as the
+job (click to tool start p50 ~150 ms forking, ~90 ms not; pause to card ~60 ms vs ~30 ms) and
+halved sequential throughput. The imports and the container are already loaded either way, so a
+"preloading" forking worker buys nothing more. What not forking gives up, isolation, the design
+already covers: a job that kills its worker leaves the run's heartbeat to go stale and the
+recovery pass of another worker takes it over (the claims keep every tool at most once); a job
+that hangs is still stopped by RQ's timeout (an alarm signal in the worker's main thread); and
+jobs carry ids only, so nothing leaks from one to the next but what the process caches on
+purpose (the registry, the connection pools). ``fork`` stays available (``run_worker(kind=...)``)."""
+
+
+def make_worker(deps: Deps, *, forking: bool = DEFAULT_WORKER_CLASS == "fork") -> BaseWorker:
     """A worker on the container's queue whose jobs run with the container's runtime and agents."""
     runtime = replace(deps.runtime, reminders=deps.settings.reminders())
     context = JobContext(runtime, deps.registry, queue=deps.queue)
@@ -88,6 +104,7 @@ def recovery_pass(
     """One recovery pass; cards of requirements that expired in it are updated in place, and
     due reminders and escalations are sent through the runtime's listeners."""
     report = recover(db, queue, runtime)
+    db.maintain_audit()  # chains audit events no appender sealed (PostgreSQL), bounding that window
     if notifier is not None and report.expired:
         notifier.refresh_cards([db.get_requirement(i) for i in report.expired])
     return report
@@ -103,7 +120,13 @@ def _recovery_loop(
             log.exception("recovery pass failed")
 
 
-def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = True, check_model: bool = True) -> bool:
+def run_worker(
+    settings: Settings,
+    burst: bool = False,
+    with_scheduler: bool = True,
+    check_model: bool = True,
+    kind: str = DEFAULT_WORKER_CLASS,
+) -> bool:
     report = Report()
     registry = load_registry(settings, report)
     if registry is not None:
@@ -117,7 +140,9 @@ def run_worker(settings: Settings, burst: bool = False, with_scheduler: bool = T
     deps = build_deps(settings, redis=connect_redis(settings.redis_url), registry=registry)
     if deps.notifier is None:
         log.warning("SLACK_BOT_TOKEN is not set: runs will not be posted to Slack")
-    worker = make_worker(deps)
+    if kind not in WORKER_CLASSES:
+        raise ConfigError("worker class", f"{kind!r} is not one of {', '.join(WORKER_CLASSES)}")
+    worker = make_worker(deps, forking=kind == "fork")
     stop = threading.Event()
     if not burst:
         args = (deps.db, deps.queue, deps.notifier, deps.runtime, stop)

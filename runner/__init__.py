@@ -6,6 +6,8 @@ Names follow the seed document so its snippets run with only their imports chang
 from runner.agent import Agent
 from runner.approval import approval
 from runner.events import (
+    RouterPaused,
+    RouterPausedEvent,
     RunCancelled,
     RunCancelledEvent,
     RunCompleted,
@@ -25,8 +27,14 @@ from runner.events import (
     StepCompletedEvent,
     StepContinued,
     StepContinuedEvent,
+    StepError,
+    StepErrorEvent,
+    StepExecutorContinued,
+    StepExecutorContinuedEvent,
     StepExecutorPaused,
     StepExecutorPausedEvent,
+    StepOutputReview,
+    StepOutputReviewEvent,
     StepPaused,
     StepPausedEvent,
     StepStarted,
@@ -46,24 +54,35 @@ from runner.events import (
 from runner.listener import RunListener
 from runner.output import RunOutput, RunResponse
 from runner.run_api import Session
+from runner.run_context import RunContext
 from runner.run_requirement import RunRequirement, ToolExecution
-from runner.step_types import HumanReview, StepInput, StepOutput
+from runner.step_types import HumanReview, OnError, OnReject, OnTimeout, StepInput, StepOutput
 from runner.team import Team
 from runner.tools import Function, Toolkit, UserInputField, tool
-from runner.workflow import OnReject, Step, Workflow, WorkflowRunOutput
+from runner.user_control_flow import UserControlFlowTools
+from runner.user_feedback import UserFeedbackTools
+from runner.workflow import Condition, Loop, Router, Step, Steps, Workflow, WorkflowRunOutput, pause
 from storage.records import RunStatus
 
 __all__ = [
     "Agent",
+    "Condition",
     "Function",
     "HumanReview",
+    "Loop",
+    "OnError",
     "OnReject",
+    "OnTimeout",
+    "Router",
+    "RouterPaused",
+    "RouterPausedEvent",
     "RunCancelled",
     "RunCancelledEvent",
     "RunCompleted",
     "RunCompletedEvent",
     "RunContent",
     "RunContentEvent",
+    "RunContext",
     "RunContinued",
     "RunContinuedEvent",
     "RunError",
@@ -84,14 +103,21 @@ __all__ = [
     "StepCompletedEvent",
     "StepContinued",
     "StepContinuedEvent",
+    "StepError",
+    "StepErrorEvent",
+    "StepExecutorContinued",
+    "StepExecutorContinuedEvent",
     "StepExecutorPaused",
     "StepExecutorPausedEvent",
     "StepInput",
     "StepOutput",
+    "StepOutputReview",
+    "StepOutputReviewEvent",
     "StepPaused",
     "StepPausedEvent",
     "StepStarted",
     "StepStartedEvent",
+    "Steps",
     "Team",
     "TeamRunPausedEvent",
     "ToolCallCompleted",
@@ -100,6 +126,8 @@ __all__ = [
     "ToolCallStartedEvent",
     "ToolExecution",
     "Toolkit",
+    "UserControlFlowTools",
+    "UserFeedbackTools",
     "UserInputField",
     "Workflow",
     "WorkflowCancelled",
@@ -110,5 +138,6 @@ __all__ = [
     "WorkflowStarted",
     "WorkflowStartedEvent",
     "approval",
+    "pause",
     "tool",
 ]

@@ -18,6 +18,10 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "agent"
 
 
+MARKDOWN_INSTRUCTION = "Use markdown to format your answers."
+"""Agno's sentence for ``markdown=True``."""
+
+
 class Agent(RunAPI):
     kind = "agent"
 
@@ -31,9 +35,15 @@ class Agent(RunAPI):
         description: str | None = None,
         db: Database | None = None,
         listeners: Sequence[RunListener] | None = None,
+        session_state: dict[str, Any] | None = None,
+        markdown: bool = False,
         **_options: Any,
     ) -> None:
         self.id = id or (slug(name) if name else "agent")
+        self.markdown = markdown
+        """Ask the model to answer in Markdown (Agno's ``markdown=True``: one line in the system prompt)."""
+        self.session_state = session_state
+        """A new session's initial state (Agno's); ``{key}`` in the instructions reads from it."""
         self.name = name or self.id
         self._model = model
         self.tools = list(tools or [])
@@ -68,11 +78,10 @@ class Agent(RunAPI):
         return [f.name for f in self.functions()]
 
     def instructions_text(self) -> str | None:
-        if self.instructions is None:
-            return None
-        if isinstance(self.instructions, str):
-            return self.instructions
-        return "\n".join(self.instructions)
+        parts = [self.instructions] if isinstance(self.instructions, str) else list(self.instructions or [])
+        if getattr(self, "markdown", False):
+            parts.append(MARKDOWN_INSTRUCTION)
+        return "\n".join(parts) if parts else None
 
     # ------------------------------------------------------- Runnable hooks
 

@@ -30,6 +30,7 @@ from runner import policy
 from runner.listener import RunListener, dispatch
 from runner.registry import tool_of
 from runner.run_requirement import validate_input
+from runner.step_types import OnReject
 from runner.tools import Function, refuse_non_finite, render_result
 from storage.codec import digest
 from storage.database import Database
@@ -47,6 +48,8 @@ from storage.errors import (
     StaleArguments,
 )
 from storage.records import (
+    ANSWER_KINDS,
+    EDIT_KINDS,
     Actor,
     Escalation,
     Principal,
@@ -97,8 +100,8 @@ _FITS = {
     Action.REJECT: {RequirementKind.CONFIRMATION, RequirementKind.STEP_CONFIRMATION,
                     RequirementKind.STEP_OUTPUT_REVIEW},
     # A step output review's edit carries the new output as ``args={"output": ...}``.
-    Action.EDIT: {RequirementKind.CONFIRMATION, RequirementKind.STEP_OUTPUT_REVIEW},
-    Action.ANSWER: {RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT},
+    Action.EDIT: set(EDIT_KINDS),
+    Action.ANSWER: set(ANSWER_KINDS),
     Action.DONE: {RequirementKind.EXTERNAL_EXECUTION},
     Action.RAN: {RequirementKind.IN_DOUBT},
     Action.NOT_RUN: {RequirementKind.IN_DOUBT},
@@ -281,6 +284,7 @@ class DecisionService:
         seen_hash: str | None = None,
         permalink: str | None = None,
         resume: bool = True,
+        on_reject: str | None = None,
     ) -> DecisionResult:
         action = Action(action)
         surface = Surface(surface)
@@ -305,6 +309,8 @@ class DecisionService:
                                   bound, audit_extra, resume)
         self._authorize(req, actor, action, surface, permalink, audit_extra)
         status, resolution, logged = self._resolution(run, req, action, fn, note, final_args, values, result)
+        if on_reject is not None:
+            resolution = resolution | {"on_reject": _rejection_choice(req, action, on_reject)}
 
         votes, quorum = 0, req.quorum
         reset: tuple[str, ...] = ()
@@ -594,10 +600,10 @@ class DecisionService:
         resume: bool,
     ) -> DecisionResult:
         """Tell the listeners; enqueue ``continue_run`` when nothing of the run is pending."""
-        latest = self.db.get_run(record.run_id)
-        ready = self.db.is_ready(latest)
+        latest, pending = self.db.run_and_pending(record.run_id)
+        ready = latest.status is RunStatus.PAUSED and pending == 0
         # The run resumes first (a worker can start while the cards are redrawn), then surfaces.
-        job = self.resume_if_ready(latest) if (ready and resume) else None
+        job = self._enqueue_continue(latest) if (ready and resume) else None
         dispatch(self.listeners, "on_resolved", latest, record)
         return DecisionResult(record, decided, votes, quorum, ready, latest.round, reset_voters=reset,
                               continue_job=job)
@@ -606,13 +612,20 @@ class DecisionService:
         """Enqueue ``continue_run`` for a paused run with nothing pending (once per round)."""
         if self.queue is None:
             return None
+        latest, pending = self.db.run_and_pending(run.id)
+        if latest.status is not RunStatus.PAUSED or pending:
+            return None
+        return self._enqueue_continue(latest)
+
+    def _enqueue_continue(self, ready: RunRecord) -> str | None:
+        """Enqueue ``continue_run`` for a run just read paused with nothing pending (the job id is
+        per round, so a second enqueue of the same round is the same job)."""
+        if self.queue is None:
+            return None
         from runner.jobs import continue_job_id, enqueue_continue
 
-        latest = self.db.get_run(run.id)
-        if not self.db.is_ready(latest):
-            return None
-        enqueue_continue(self.queue, latest.id, latest.round)
-        return continue_job_id(latest.id, latest.round)
+        enqueue_continue(self.queue, ready.id, ready.round)
+        return continue_job_id(ready.id, ready.round)
 
     # ------------------------------------------------------------------ runs
 
@@ -766,3 +779,14 @@ def resolve(
         requirement_id, principal, action, surface=via, note=note, args=args, values=values, result=result,
         permalink=permalink,
     )
+
+
+def _rejection_choice(req: RequirementRecord, action: Action, choice: str) -> str:
+    """A rejection of a step checkpoint may say what it does; every choice is within what an
+    approval could already do (run on, or stop), so it widens nobody's power."""
+    if action is not Action.REJECT or not req.kind.value.startswith("step_"):
+        raise InvalidDecision("on_reject fits only the rejection of a workflow step", "on_reject")
+    allowed = [m.value for m in OnReject]
+    if choice not in allowed:
+        raise InvalidDecision(f"on_reject must be one of {', '.join(allowed)}, not {choice!r}", "on_reject")
+    return choice

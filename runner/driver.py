@@ -8,7 +8,9 @@ serves ``agent.run`` in a script and the RQ jobs in a worker.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,6 +25,7 @@ from runner.runtime import Runtime
 from storage.database import Database
 from storage.errors import AlreadyDecided, ApprovalPending, ModelError, RequirementExpired, RunBusy, RunNotPaused
 from storage.records import Actor, NewRequirement, Principal, RequirementStatus, RunRecord, RunStatus, Surface
+from storage.runs import CallResult
 from storage.timeouts import HEARTBEAT_INTERVAL_S
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,7 @@ def start(
     )
     dispatch(runtime.listeners, "on_started", run)
     yield RunStarted(run.id, agent_id=target.id)
-    yield from _drive(target, runtime, run, stream)
+    yield from _drive(target, runtime, run, stream, fresh=True)
 
 
 def begin(target: Runnable, runtime: Runtime, run_id: str, *, stream: bool = False) -> Iterator[RunEvent]:
@@ -75,7 +78,7 @@ def begin(target: Runnable, runtime: Runtime, run_id: str, *, stream: bool = Fal
     run = runtime.db.acquire_run(run_id, from_statuses=[RunStatus.QUEUED])
     dispatch(runtime.listeners, "on_started", run)
     yield RunStarted(run.id, agent_id=target.id)
-    yield from _drive(target, runtime, run, stream)
+    yield from _drive(target, runtime, run, stream, fresh=True)
 
 
 def resume(
@@ -99,12 +102,9 @@ def resume(
         return
     if requirements:
         _apply_local(target, runtime, run, requirements, actor_id)
-    if db.count_pending(run_id):
-        output = output_of(target, runtime, db.get_run(run_id))
-        yield RunPaused(run_id, requirements=output.requirements, output=output)
-        return
     try:
-        run = db.acquire_run(run_id, from_statuses=[RunStatus.PAUSED])
+        # Nothing pending and still paused: the lease, in one conditional UPDATE.
+        acquired = db.acquire_ready_run(run_id)
     except (RunBusy, RunNotPaused) as exc:
         # Someone else moved the run (another worker continued it, or it finished): not an error.
         latest = db.get_run(run_id)
@@ -113,6 +113,13 @@ def resume(
             return
         log.info("run %s was not continued here: %s", run_id, exc.message)
         raise RunBusy(run_id, str(latest.status)) from None
+    if acquired is None and db.expire_due_for_run(run_id):
+        acquired = db.acquire_ready_run(run_id)
+    if acquired is None:
+        output = output_of(target, runtime, db.get_run(run_id))
+        yield RunPaused(run_id, requirements=output.requirements, output=output)
+        return
+    run = acquired
     dispatch(runtime.listeners, "on_resumed", run)
     yield RunContinued(run_id, agent_id=target.id)
     yield from _drive(target, runtime, run, stream)
@@ -170,6 +177,8 @@ def _apply_local(
         kwargs: dict[str, Any] = {"note": resolution.get("note")}
         if status is RequirementStatus.REJECTED:
             action = Action.REJECT
+            if resolution.get("on_reject") is not None:
+                kwargs["on_reject"] = resolution["on_reject"]
         elif status is RequirementStatus.ANSWERED:
             action, kwargs["values"] = Action.ANSWER, resolution.get("values", {})
         elif status is RequirementStatus.DONE_EXTERNALLY:
@@ -201,31 +210,82 @@ def _final_event(target: Runnable, runtime: Runtime, run: RunRecord) -> RunEvent
 
 
 class Heartbeat:
-    """While a worker drives a run, a thread refreshes ``runs.heartbeat_at`` every
+    """While a worker drives a run, its heartbeat refreshes ``runs.heartbeat_at`` every
     ``interval`` seconds (also while a long tool runs), under the run's lease: the version the
     scope holds now. Recovery takes over a running run whose heartbeat went stale, so a dead
-    worker's run moves on within a minute; a stale worker's beats match nothing."""
+    worker's run moves on within a minute; a stale worker's beats match nothing.
+
+    One thread per process beats for every run being driven (``_Beater``): starting a thread per
+    advance cost more than the rest of a short advance's bookkeeping."""
 
     def __init__(self, db: Database, scope: Scope, interval: float = HEARTBEAT_INTERVAL_S) -> None:
         self.db = db
         self.scope = scope
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"signoff-heartbeat-{scope.run_id}", daemon=True)
+        self.due = 0.0
 
-    def _beat(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.db.heartbeat(self.scope.run_id, version=self.scope.version)
-            except Exception:  # a missed beat is not a failure; recovery waits several of them
-                log.warning("heartbeat of run %s failed", self.scope.run_id, exc_info=True)
+    def beat(self) -> None:
+        try:
+            self.db.heartbeat(self.scope.run_id, version=self.scope.version)
+        except Exception:  # a missed beat is not a failure; recovery waits several of them
+            log.warning("heartbeat of run %s failed", self.scope.run_id, exc_info=True)
 
     def __enter__(self) -> Heartbeat:
-        self._thread.start()
+        _BEATER.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+        _BEATER.remove(self)
+
+
+class _Beater:
+    """The process's heartbeat thread: wakes when the soonest registered beat is due, beats
+    (outside its lock, so a run ending never waits for SQL) and schedules the next one. Started
+    on first use; a forked child (an RQ work horse) gets a fresh one, as a fork copies no thread
+    and perhaps a held lock."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._beats: set[Heartbeat] = set()
+        self._started = False
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        with self._cond:
+            heartbeat.due = time.monotonic() + heartbeat.interval
+            self._beats.add(heartbeat)
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._run, name="signoff-heartbeat", daemon=True).start()
+            self._cond.notify()
+
+    def remove(self, heartbeat: Heartbeat) -> None:
+        with self._cond:
+            self._beats.discard(heartbeat)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                due = [h for h in self._beats if h.due <= now]
+                if not due:
+                    soonest = min((h.due for h in self._beats), default=None)
+                    self._cond.wait(None if soonest is None else soonest - now)
+                    continue
+                for heartbeat in due:
+                    heartbeat.due = now + heartbeat.interval
+            for heartbeat in due:
+                heartbeat.beat()
+
+
+_BEATER = _Beater()
+
+
+def _fresh_beater() -> None:
+    global _BEATER
+    _BEATER = _Beater()
+
+
+os.register_at_fork(after_in_child=_fresh_beater)
 
 
 def with_defaults(specs: Sequence[NewRequirement], defaults: Reminders | None) -> list[NewRequirement]:
@@ -245,7 +305,12 @@ def with_defaults(specs: Sequence[NewRequirement], defaults: Reminders | None) -
     return out
 
 
-def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> Iterator[RunEvent]:
+def _drive(
+    target: Runnable, runtime: Runtime, run: RunRecord, stream: bool, *, fresh: bool = False
+) -> Iterator[RunEvent]:
+    """Advance the run under its lease and write how the advance ended, in one transaction with
+    what the advance left unsaved (its last model turn, tool results). ``fresh``: the run was
+    never driven, so it has no requirements to read."""
     db = runtime.db
     scope = Scope(
         db=db,
@@ -254,15 +319,23 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
         requester=run.requester,
         agent_id=target.id,
         stream=stream,
-        decisions={r.call_key: r for r in db.requirements_for_run(run.id)},
+        decisions={} if fresh else {r.call_key: r for r in db.requirements_for_run(run.id)},
         model_defaults=runtime.models(),
+        session_id=run.session_id,
+        session_state=run.session_state,
+        dependencies=runtime.dependencies,
     )
     state = run.state
     try:
         with Heartbeat(db, scope):
             outcome = yield from target.advance(scope, state)
+    except GeneratorExit:
+        # The caller stopped reading the events: tools that ran still get their results.
+        _close_calls(db, scope)
+        raise
     except RunBusy:
         # Someone moved the run under us (a cancel): their word stands, nothing more to do.
+        _close_calls(db, scope)
         yield _final_event(target, runtime, db.get_run(run.id))
         return
     except ModelError as exc:
@@ -273,14 +346,19 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
         yield _fail(target, runtime, run.id, scope, state, f"{type(exc).__name__}: {exc}", "internal")
         return
     if isinstance(outcome, Paused):
-        paused = db.pause_run(
-            run.id,
-            expected_version=scope.version,
-            state=state,
-            specs=with_defaults(outcome.new, runtime.reminders),
-            requester=run.requester,
-            agent_id=target.id,
-        )
+        try:
+            paused = db.pause_run(
+                run.id,
+                expected_version=scope.version,
+                state=state,
+                specs=with_defaults(outcome.new, runtime.reminders),
+                requester=run.requester,
+                agent_id=target.id,
+                calls=_take_calls(scope),
+            )
+        except RunBusy:
+            yield _final_event(target, runtime, db.get_run(run.id))
+            return
         output = output_of(target, runtime, paused)
         dispatch(runtime.listeners, "on_paused", paused, [r.record for r in output.requirements if r.record.is_pending])
         yield RunPaused(run.id, requirements=output.requirements, output=output)
@@ -296,21 +374,40 @@ def _drive(target: Runnable, runtime: Runtime, run: RunRecord, stream: bool) -> 
             content=outcome.content or "",
             audit={"action": "run.cancelled", "actor": outcome.by or Actor.system(), "outcome": "cancelled",
                    "agent_id": target.id, "reason": outcome.content},
+            calls=_take_calls(scope),
         )
         dispatch(runtime.listeners, "on_cancelled", cancelled)
         yield RunCompleted(run.id, content=cancelled.content, output=output_of(target, runtime, cancelled))
         return
     assert isinstance(outcome, Completed)
-    done = db.save_run(
-        run.id,
-        expected_version=scope.version,
-        state=state,
-        status=RunStatus.COMPLETED,
-        content=outcome.content or "",
-        audit={"action": "run.completed", "actor": Actor.system(), "outcome": "completed", "agent_id": target.id},
-    )
+    try:
+        done = db.save_run(
+            run.id,
+            expected_version=scope.version,
+            state=state,
+            status=RunStatus.COMPLETED,
+            content=outcome.content or "",
+            audit={"action": "run.completed", "actor": Actor.system(), "outcome": "completed", "agent_id": target.id},
+            calls=_take_calls(scope),
+        )
+    except RunBusy:
+        yield _final_event(target, runtime, db.get_run(run.id))
+        return
     dispatch(runtime.listeners, "on_completed", done)
     yield RunCompleted(run.id, content=done.content, output=output_of(target, runtime, done))
+
+
+def _take_calls(scope: Scope) -> list[CallResult]:
+    """The tool results the advance has not written yet; the caller's write records them."""
+    calls, scope.finished = scope.finished, []
+    return calls
+
+
+def _close_calls(db: Database, scope: Scope) -> None:
+    """The lease is gone but tools ran: their claims are closed with their results all the same."""
+    for call in _take_calls(scope):
+        db.finish_execution(scope.run_id, call.call_key, status=call.status, result=call.result,
+                            audit=dict(call.audit) if call.audit else None)
 
 
 def _fail(
@@ -331,6 +428,7 @@ def _fail(
                 "agent_id": target.id,
                 "reason": message,
             },
+            calls=_take_calls(scope),
         )
     except RunBusy:
         failed = runtime.db.get_run(run_id)

@@ -151,25 +151,71 @@ class StepCompleted(RunEvent):
 
 
 @dataclass
-class StepPaused(RunEvent):
-    """A step waits for a person (confirmation, input, output review); the run's RunPaused follows."""
+class _StepPause(RunEvent):
+    """What a step pause says, shared by ``StepPaused`` and ``StepExecutorPaused`` (which Agno keeps
+    as separate classes, so neither is an instance of the other)."""
 
     step_name: str = ""
     step_index: int = 0
     requires_confirmation: bool = False
     requires_user_input: bool = False
     requires_output_review: bool = False
+    requires_route_selection: bool = False
+    requires_error_decision: bool = False
+    confirmation_message: str | None = None
+    user_input_message: str | None = None
+    executor_name: str | None = None
+    executor_type: str | None = None
+    """``agent``, ``team`` or ``function``: what runs the step."""
+    executor_requirements: list[Any] = field(default_factory=list)
+    """A paused executor's tool requirements (its agent's ``RunRequirement``s, by call)."""
 
 
 @dataclass
-class StepExecutorPaused(StepPaused):
-    """A step's executor (its agent or team) paused on a tool requirement."""
+class StepPaused(_StepPause):
+    """A step waits for a person (confirmation, input, output review); the run's RunPaused follows."""
+
+
+@dataclass
+class StepExecutorPaused(_StepPause):
+    """A step's executor (its agent or team) paused on a tool requirement. Not a ``StepPaused``,
+    as in Agno: code that handles ``StepPausedEvent`` first still sees executor pauses apart."""
+
+
+@dataclass
+class StepOutputReview(StepPaused):
+    """A step ran and its output waits for a person's review before it flows on."""
+
+    step_output: Any = None
+
+
+@dataclass
+class RouterPaused(StepPaused):
+    """A Router waits for a person to choose its route(s) among ``available_choices``."""
+
+    available_choices: list[str] = field(default_factory=list)
+    allow_multiple_selections: bool = False
+
+
+@dataclass
+class StepError(StepPaused):
+    """A step failed under ``on_error="pause"``: a person says retry or skip."""
+
+    error: str = ""
+    error_type: str | None = None
 
 
 @dataclass
 class StepContinued(RunEvent):
     step_name: str = ""
     step_index: int = 0
+    executor_name: str | None = None
+    executor_type: str | None = None
+
+
+@dataclass
+class StepExecutorContinued(StepContinued):
+    """A step's executor resumed after its tool requirements were decided."""
 
 
 # -- Agno's event class names, as aliases ------------------------------------------------------
@@ -199,3 +245,7 @@ StepCompletedEvent = StepCompleted
 StepPausedEvent = StepPaused
 StepExecutorPausedEvent = StepExecutorPaused
 StepContinuedEvent = StepContinued
+StepExecutorContinuedEvent = StepExecutorContinued
+StepOutputReviewEvent = StepOutputReview
+RouterPausedEvent = RouterPaused
+StepErrorEvent = StepError

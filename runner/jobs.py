@@ -45,7 +45,7 @@ def make_queue(redis: Redis, name: str = DEFAULT_QUEUE) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
 
 
-def _enqueue(queue: Queue, func: str, job_id: str, *args: object) -> Job | None:
+def _enqueue(queue: Queue, func: str, job_id: str, *args: object, at_front: bool = False) -> Job | None:
     """Enqueue once: a second enqueue of the same job id (double click, retried event) is dropped."""
     try:
         return queue.enqueue(
@@ -53,6 +53,7 @@ def _enqueue(queue: Queue, func: str, job_id: str, *args: object) -> Job | None:
             *args,
             job_id=job_id,
             unique=True,
+            at_front=at_front,
             job_timeout=JOB_TIMEOUT_S,
             result_ttl=JOB_RESULT_TTL_S,
             failure_ttl=JOB_RESULT_TTL_S,
@@ -72,7 +73,10 @@ def enqueue_start(queue: Queue, run_id: str) -> Job | None:
 
 
 def enqueue_continue(queue: Queue, run_id: str, round: int) -> Job | None:
-    return _enqueue(queue, "runner.jobs.continue_run", continue_job_id(run_id, round), run_id, round)
+    """At the front of the queue: a person has just decided and waits for the tool, while a start
+    can wait its turn (with 1,000 starts queued, a click waited 20 to 30 s for its tool behind them;
+    ``docs/benchmarks.md``). Continues are served before starts, not in order among themselves."""
+    return _enqueue(queue, "runner.jobs.continue_run", continue_job_id(run_id, round), run_id, round, at_front=True)
 
 
 def enqueue_retry(queue: Queue, run_id: str, attempt: int) -> Job | None:

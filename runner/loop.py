@@ -1,9 +1,11 @@
 """The agent loop: model turn, tool calls, and the pause when a call needs a human.
 
 The loop works on a plain dict (the run's saved state) and a ``Scope`` (the run's lease and its
-requirements as stored in SQL). It checkpoints the state after every model turn, before any tool
-of that turn runs, and claims every tool call in SQL before running it: a worker that dies at any
-point resumes from the checkpoint and finds the claims, so no tool runs twice.
+requirements as stored in SQL). The state a model turn produced is written before any tool of
+that turn is claimed (or with the pause or the answer when nothing runs: one transaction, not
+two), every tool call is claimed in SQL before it runs, and its result is written with the next
+checkpoint, before the model is asked again: a worker that dies at any point resumes from the
+checkpoint and finds the claims, so no tool runs twice.
 
 Each tool call gets a ``call_key`` (member prefix, model turn, call id) that is unique within the
 run even when a model reuses call ids across turns; requirements, approvals and execution claims
@@ -12,6 +14,7 @@ are all keyed by it.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Generator
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 from runner.events import RunContent, RunEvent, ToolCallCompleted, ToolCallStarted
 from runner.models import ModelResponse, OpenAIChat, ToolCall
 from runner.protocols import Completed, LoopAgent, Outcome, Paused, Scope, Steps
+from runner.run_context import RunContext
 from runner.tools import Function, render_result
 from storage.codec import digest
 from storage.errors import InvalidDecision, ModelError
@@ -32,6 +36,7 @@ from storage.records import (
     RequirementStatus,
 )
 from storage.redaction import redact
+from storage.runs import CallResult
 from storage.timeouts import MAX_MODEL_TURNS
 
 log = logging.getLogger(__name__)
@@ -206,7 +211,11 @@ class AgentLoop:
             self.state["turn"] += 1
             self.state["messages"].append(response.to_message())
             if not response.tool_calls:
-                self.scope.checkpoint(self.root_state)
+                if self.root_state is self.state:
+                    # The run's own conversation: the driver writes the answer with the state.
+                    self.scope.unsaved = True
+                else:
+                    self.scope.checkpoint(self.root_state)
                 return Completed(response.content)
             self.state["pending"] = [
                 {
@@ -218,7 +227,8 @@ class AgentLoop:
                 for c in response.tool_calls
             ]
             self.state["results"] = {}
-            self.scope.checkpoint(self.root_state)
+            # Saved before any of these calls is claimed (``_execute``), or with the pause.
+            self.scope.unsaved = True
 
     def _model_turn(self) -> Generator[RunEvent, None, ModelResponse]:
         model = self.agent.get_model()
@@ -308,6 +318,10 @@ class AgentLoop:
             self.state["results"][key] = result
             stop_after = stop_after or (ran and fn.stop_after_tool_call)
         if waiting:
+            if self.scope.finished and self.root_state is not self.state:
+                # A member or a workflow step: its caller may run more before the pause is
+                # written, so the results of the calls that ran are written now.
+                self.scope.checkpoint(self.root_state)
             return Paused(new)
         for call in self.state["pending"]:
             self.state["messages"].append(
@@ -331,7 +345,7 @@ class AgentLoop:
         nudges = policy.reminders.over(fn.reminders) if policy else fn.reminders
         if kind is RequirementKind.USER_INPUT:
             schema = [f.to_dict() for f in fn.input_fields(args)]
-            reason = f"{fn.name} needs values only a person can give: {', '.join(fn.user_input_fields)}"
+            reason = f"{fn.name} needs values only a person can give: {', '.join(f['name'] for f in schema)}"
         elif kind is RequirementKind.EXTERNAL_EXECUTION:
             schema = []
             reason = f"{fn.name} is done by a person outside signoff; hand back its result"
@@ -442,6 +456,9 @@ class AgentLoop:
             if settled is not None:
                 return settled
             claim_key += RERUN_SUFFIX
+        # The turn that asked for this call is in SQL before the claim: a resumed run finds the
+        # same call (same key) and its claim, never a fresh one.
+        self.scope.flush(self.root_state)
         claim = db.claim_execution(
             self.scope.run_id,
             claim_key,
@@ -470,18 +487,21 @@ class AgentLoop:
                 )
             )
         yield ToolCallStarted(self.scope.run_id, tool_name=fn.name, tool_args=args, member_agent_name=self.member)
+        context = self._run_context() if fn.wants_run_context else None
+        before = json_copy(context.session_state) if context is not None else None
         try:
-            result = fn.execute(args)
+            result = fn.execute(args, context)
             status = "succeeded"
         except Exception as exc:
             log.warning("tool %s failed: %s", fn.name, exc)
             result = f"Error: {fn.name} failed: {type(exc).__name__}: {exc}"
             status = "failed"
-        db.finish_execution(
-            self.scope.run_id,
+        # The result is written with the checkpoint that records it (before the model is asked
+        # again or another call is claimed), or with the pause or the run's end.
+        self.scope.finished.append(CallResult(
             claim_key,
-            status=status,
-            result=result,
+            status,
+            result,
             audit={
                 "action": "tool.executed",
                 "actor": Actor(None, self.member or self.scope.agent_id, ActorKind.AGENT),
@@ -492,11 +512,21 @@ class AgentLoop:
                 "arguments": redact(args, fn.sensitive_fields),
                 "details": {"result_sha256": digest(result), "approval": fn.approval_type},
             },
-        )
+        ))
+        if context is not None and context.session_state != before:
+            self.scope.session_state = context.session_state
+            db.set_session_state(self.scope.run_id, context.session_state)
         yield ToolCallCompleted(
             self.scope.run_id, tool_name=fn.name, result=result, status=status, member_agent_name=self.member
         )
         return result
+
+    def _run_context(self) -> RunContext:
+        scope = self.scope
+        if scope.session_state is None:
+            scope.session_state = {}
+        return RunContext(run_id=scope.run_id, session_id=scope.session_id, user_id=scope.requester,
+                          session_state=scope.session_state, dependencies=scope.dependencies)
 
     def _audit_refusal(self, record: RequirementRecord, outcome: str, reason: str) -> None:
         self.scope.db.append_audit(
@@ -517,7 +547,13 @@ class AgentLoop:
         if key not in members:
             task = str(args.get("task") or args.get("input") or render_result(args))
             members[key] = new_state(member.instructions_text(), task, self.scope.requester)
+            members[key]["member"] = {"id": member.id, "name": member.name}  # for the session's member runs
         sub = AgentLoop(
             member, self.scope, members[key], root_state=self.root_state, prefix=f"{key}/", member=member.name
         )
         return (yield from sub.advance())
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy through JSON: what ``session_state`` looks like once saved, to compare with."""
+    return json.loads(json.dumps(value, default=str)) if value is not None else None

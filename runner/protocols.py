@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from runner.events import RunEvent
 from runner.settings import ModelDefaults
 from storage.database import Database
+from storage.errors import RunBusy
 from storage.records import Actor, NewRequirement, RequirementRecord
+from storage.runs import CallResult
 
 if TYPE_CHECKING:
     from runner.models import ModelResponse
@@ -93,10 +95,35 @@ class Scope:
     stream: bool = False
     decisions: dict[str, RequirementRecord] = field(default_factory=dict)
     model_defaults: ModelDefaults = field(default_factory=ModelDefaults)
+    session_id: str | None = None
+    session_state: dict[str, Any] | None = None
+    """The run's session state: a tool's ``run_context.session_state`` (changes are saved)."""
+    dependencies: dict[str, Any] | None = None
+    """What the caller passed to ``run``/``continue_run`` for tools (never stored)."""
+    unsaved: bool = False
+    """The state moved since the last write (a model turn) and nothing has run since: the next
+    write (a claim's checkpoint, the pause, the completion) saves it, one transaction fewer."""
+    finished: list[CallResult] = field(default_factory=list)
+    """Tool results not yet written: they ride with the next checkpoint (before anything else
+    runs or the model is asked again), in the same transaction as the state that holds them."""
 
     def checkpoint(self, root_state: dict[str, Any]) -> None:
-        run = self.db.save_run(self.run_id, expected_version=self.version, state=root_state)
+        calls, self.finished = self.finished, []
+        try:
+            # The results are written even when the lease is gone (RunBusy): never twice.
+            run = self.db.save_run(self.run_id, expected_version=self.version, state=root_state, calls=calls)
+        except RunBusy:
+            raise
+        except Exception:
+            self.finished = calls + self.finished  # not written: the run's last write takes them
+            raise
         self.version = run.version
+        self.unsaved = False
+
+    def flush(self, root_state: dict[str, Any]) -> None:
+        """Write what is pending before something happens that a crash must not repeat (a claim)."""
+        if self.unsaved or self.finished:
+            self.checkpoint(root_state)
 
 
 class Runnable(Protocol):

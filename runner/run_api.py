@@ -17,10 +17,13 @@ requirements still unresolved keeps the run paused instead of raising.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import queue
+import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -35,7 +38,7 @@ from runner.events import (
     WorkflowStarted,
 )
 from runner.listener import RunListener
-from runner.output import RunOutput
+from runner.output import RunOutput, member_outputs
 from runner.protocols import Runnable, Scope, Steps
 from runner.run_requirement import RunRequirement, ToolExecution
 from runner.runtime import Runtime, current, scoped
@@ -86,7 +89,7 @@ def session_start(
     One place for a script's ``run(session_id=...)`` and a Slack thread's next run."""
     state = target.initial_state(text, requester)
     if session_id is None:
-        return state, session_state
+        return _with_state_in_instructions(state, session_state), session_state
     earlier = [r for r in db.runs_for_session(session_id) if r.target_id == target.id]
     history = session_history(earlier)
     if history and isinstance(state.get("messages"), list):
@@ -95,7 +98,23 @@ def session_start(
         state["messages"] = messages[:at] + history + messages[at:]
     if session_state is None and earlier:
         session_state = earlier[-1].session_state
-    return state, session_state
+    return _with_state_in_instructions(state, session_state), session_state
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+
+def _with_state_in_instructions(state: dict[str, Any], session_state: dict[str, Any] | None) -> dict[str, Any]:
+    """Agno resolves ``{key}`` in an agent's instructions from the session state; other braces stay."""
+    messages = state.get("messages")
+    if not session_state or not isinstance(messages, list) or not messages or messages[0].get("role") != "system":
+        return state
+    text = str(messages[0].get("content") or "")
+    resolved = _PLACEHOLDER.sub(lambda m: str(session_state[m.group(1)])  # str.format's rendering, as Agno
+                                if m.group(1) in session_state else m.group(0), text)
+    if resolved != text:
+        messages[0] = dict(messages[0]) | {"content": resolved}
+    return state
 
 
 _DONE = object()
@@ -121,6 +140,26 @@ async def _bridge(make: Any) -> AsyncIterator[Any]:
         if isinstance(item, BaseException):
             raise item
         yield item
+
+
+class AsyncEvents:
+    """An async event stream that may also be awaited first (``await agent.acontinue_run(...,
+    stream=True)`` then ``async for``), as Agno's examples do both."""
+
+    def __init__(self, events: AsyncIterator[Any]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._events
+
+    async def __anext__(self) -> Any:
+        return await self._events.__anext__()
+
+    def __await__(self) -> Generator[Any, None, AsyncEvents]:
+        return self._itself().__await__()
+
+    async def _itself(self) -> AsyncEvents:
+        return self
 
 
 class RunAPI(ABC):
@@ -178,6 +217,7 @@ class RunAPI(ABC):
             user_name: str | None = None, channel: str | None = None,
             thread_ts: str | None = None, session_id: str | None = None,
             session_state: dict[str, Any] | None = None, stream_events: bool | None = None,
+            dependencies: dict[str, Any] | None = None,
             **_options: Any) -> RunOutput | Iterator[RunEvent]:
         """Run until the answer or the first pause. ``user_id`` is the requester, kept for good.
 
@@ -185,10 +225,12 @@ class RunAPI(ABC):
         ``stream_events`` is accepted for Agno's sake: a signoff stream always carries every event.
         """
         text = input if isinstance(input, str) else str(getattr(input, "content", None) or input)
-        runtime = self.runtime()
-        if session_state is None:
-            session_state = getattr(self, "session_state", None)
+        runtime = self._with_dependencies(dependencies)
         state, session_state = session_start(runtime.db, self, text, user_id, session_id, session_state)
+        if session_state is None:  # a new session starts from the runnable's own initial state
+            initial = getattr(self, "session_state", None)
+            session_state = json.loads(json.dumps(initial)) if initial is not None else None
+            state = _with_state_in_instructions(state, session_state)
         events = self._tagged(driver.start(self, runtime, text,
                                            requester=user_id, requester_name=user_name, channel=channel,
                                            thread_ts=thread_ts, stream=stream, session_id=session_id,
@@ -199,6 +241,7 @@ class RunAPI(ABC):
                      requirements: Sequence[RunRequirement] | None = None, stream: bool = False,
                      user_id: str | None = None, updated_tools: Sequence[ToolExecution] | None = None,
                      session_id: str | None = None, stream_events: bool | None = None,
+                     dependencies: dict[str, Any] | None = None,
                      **_options: Any) -> Any:
         """Apply decisions and resume. Works from another process with ``run_id`` alone.
 
@@ -217,7 +260,7 @@ class RunAPI(ABC):
                 requirements = run_response.requirements
         if run_id is None:
             raise TypeError("continue_run needs a run response or run_id=...")
-        runtime = self.runtime()
+        runtime = self._with_dependencies(dependencies)
         if updated_tools is not None:
             current_reqs = requirements or driver.output_of(self, runtime, runtime.db.get_run(run_id)).requirements
             by_call = {t.tool_call_id: t for t in updated_tools if t.tool_call_id}
@@ -228,10 +271,18 @@ class RunAPI(ABC):
             requirements = current_reqs
         for req in requirements or []:
             req.sync()
-        sid = session_id or runtime.db.get_run(run_id).session_id
+        # A run's session is fixed when it starts: the response the caller holds already says it.
+        sid = session_id or (
+            run_response.session_id if run_response is not None else runtime.db.get_run(run_id).session_id
+        )
         events = self._tagged(driver.resume(self, runtime, run_id,
                                             requirements, actor_id=user_id, stream=stream), sid)
         return events if stream else driver.collect(events)
+
+    def _with_dependencies(self, dependencies: dict[str, Any] | None) -> Runtime:
+        """The runtime for one call; ``dependencies`` reach tools that take a ``run_context``."""
+        runtime = self.runtime()
+        return dataclasses.replace(runtime, dependencies=dependencies) if dependencies is not None else runtime
 
     def _tagged(self, events: Iterator[RunEvent], session_id: str | None) -> Iterator[RunEvent]:
         """Every event carries the session; a workflow's start and end use Agno's workflow events."""
@@ -256,27 +307,41 @@ class RunAPI(ABC):
     def arun(self, input: Any, *, stream: bool = False, **kwargs: Any) -> Any:
         """``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
         if stream:
-            return _bridge(lambda: self.run(input, stream=True, **kwargs))
+            return AsyncEvents(_bridge(lambda: self.run(input, stream=True, **kwargs)))
         return asyncio.to_thread(lambda: self.run(input, **kwargs))
 
     def acontinue_run(self, run_response: RunOutput | None = None, *, stream: bool = False,
                       **kwargs: Any) -> Any:
         """``await agent.acontinue_run(...)``, or ``async for`` with ``stream=True``."""
         if stream:
-            return _bridge(lambda: self.continue_run(run_response, stream=True, **kwargs))
+            return AsyncEvents(_bridge(lambda: self.continue_run(run_response, stream=True, **kwargs)))
         return asyncio.to_thread(lambda: self.continue_run(run_response, **kwargs))
 
     # -- sessions ----------------------------------------------------------------------------------
 
-    def get_session(self, session_id: str) -> Session | None:
-        """The session's runs of this runnable, oldest first (None when there are none)."""
+    def get_session(self, session_id: str | None = None) -> Session | None:
+        """The session's runs of this runnable, oldest first (None when there are none).
+
+        Without ``session_id``, Agno's "current session": the session of this runnable's newest run;
+        a run started without a session is a session of its own (its id is the run's id), so
+        ``get_session().runs[-1]`` is the run just made, as Agno's examples expect.
+        """
         runtime = self.runtime()
+        if session_id is None:
+            latest = runtime.db.latest_run_of(self.id)
+            if latest is None:
+                return None
+            if latest.session_id is None:
+                return Session(latest.id, [*member_outputs(latest), driver.output_of(self, runtime, latest)],
+                               latest.session_state)
+            session_id = latest.session_id
         runs = [r for r in runtime.db.runs_for_session(session_id) if r.target_id == self.id]
         if not runs:
             return None
-        return Session(session_id, [driver.output_of(self, runtime, r) for r in runs], runs[-1].session_state)
+        outputs = [out for r in runs for out in (*member_outputs(r), driver.output_of(self, runtime, r))]
+        return Session(session_id, outputs, runs[-1].session_state)
 
-    def get_session_state(self, session_id: str) -> dict[str, Any]:
+    def get_session_state(self, session_id: str | None = None) -> dict[str, Any]:
         session = self.get_session(session_id)
         return dict(session.session_state or {}) if session is not None else {}
 
@@ -302,3 +367,6 @@ class RunAPI(ABC):
         """The run as SQL has it now (any process): status, content, open requirements."""
         runtime = self.runtime()
         return driver.output_of(self, runtime, runtime.db.get_run(run_id))
+
+    async def aget_run_output(self, run_id: str, session_id: str | None = None) -> RunOutput:
+        return await asyncio.to_thread(self.get_run_output, run_id, session_id)

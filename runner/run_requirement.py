@@ -16,15 +16,17 @@ paused instead of raising.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from runner.step_types import StepOutput
+from runner.step_types import OnReject, StepOutput
 from runner.tools import Function, UserInputField
 from storage.errors import AlreadyDecided, InvalidDecision
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus
+from storage.redaction import declared_for, redact
 
 
 @dataclass
@@ -98,6 +100,9 @@ _FITTING_SETTER = {
     RequirementKind.STEP_USER_INPUT: "provide_user_input({...})",
     RequirementKind.EXTERNAL_EXECUTION: "set_external_execution_result(result)",
     RequirementKind.STEP_OUTPUT_REVIEW: "confirm(), reject() or edit(output)",
+    RequirementKind.STEP_ROUTE_SELECTION: "select(*choices)",
+    RequirementKind.STEP_ERROR: "retry() or skip()",
+    RequirementKind.IN_DOUBT: "a decision on whether the call happened (the decision service)",
 }
 
 
@@ -117,6 +122,7 @@ class RunRequirement:
         self.function = function
         self.approval_id = approval_id
         self.decision: Decision | None = None
+        self._on_reject: str | None = None
         provided = record.resolution.get("values") or {}
         self.user_input_schema: list[UserInputField] = [
             UserInputField.from_dict(f | {"value": provided.get(f["name"], f.get("value"))})
@@ -205,6 +211,27 @@ class RunRequirement:
         return self.kind is RequirementKind.EXTERNAL_EXECUTION
 
     @property
+    def needs_user_feedback(self) -> bool:
+        """Agno's ``UserFeedbackTools`` question: a user-input step whose fields are its questions."""
+        return self.kind is RequirementKind.USER_INPUT and getattr(self.function, "asks_for_feedback", False)
+
+    @property
+    def user_feedback_schema(self) -> list[Any] | None:
+        """The questions (``question``, ``header``, ``options`` with ``label``/``description``,
+        ``multi_select``), as Agno's ``requirement.user_feedback_schema``."""
+        from runner.user_feedback import feedback_questions
+
+        return list(feedback_questions(self.record)) if self.needs_user_feedback else None
+
+    def provide_user_feedback(self, selections: dict[str, Any]) -> None:
+        """Answer the questions with the picked option labels, ``{question: [labels]}``."""
+        from runner.user_feedback import feedback_answers
+
+        if not self.needs_user_feedback:
+            raise InvalidDecision("provide_user_feedback() answers UserFeedbackTools questions only", None)
+        self.provide_user_input(feedback_answers(self.record, selections))
+
+    @property
     def is_resolved(self) -> ResolvedFlag:
         """Decided here or in SQL; read as a property or called as Agno's ``is_resolved()``."""
         return ResolvedFlag(self.decision is not None or not self.record.is_pending)
@@ -261,7 +288,203 @@ class RunRequirement:
     def retry_count(self) -> int:
         """How many times a reviewer sent this step back already (output review with retry)."""
         key = self.record.call_key
-        return int(key.rsplit("#", 1)[1]) if self.needs_output_review and "#" in key else 0
+        counted = self.needs_output_review or self.kind is RequirementKind.STEP_ERROR
+        return int(key.rsplit("#", 1)[1]) if counted and "#" in key else 0
+
+    # -------------------------------------------- Agno's workflow step requirement names
+
+    @property
+    def user_input_message(self) -> str | None:
+        return self.record.message if self.needs_user_input or self.needs_route_selection else None
+
+    @property
+    def output_review_message(self) -> str | None:
+        return self.record.message if self.needs_output_review else None
+
+    @property
+    def needs_route_selection(self) -> bool:
+        return self.kind is RequirementKind.STEP_ROUTE_SELECTION
+
+    requires_route_selection = needs_route_selection
+
+    @property
+    def available_choices(self) -> list[str] | None:
+        """A Router's routes (route selection) or ``retry``/``skip`` (a failed step)."""
+        for f in self.record.user_input_schema:
+            if f.get("choices") is not None:
+                return [str(c) for c in f["choices"]]
+        options: dict[str, str] = getattr(self.function, "step_options", None) or {}
+        return options["choices"].split(",") if options.get("choices") else None
+
+    @property
+    def allow_multiple_selections(self) -> bool:
+        return any(f.get("field_type") == "list" for f in self.record.user_input_schema) and self.needs_route_selection
+
+    @property
+    def selected_choices(self) -> list[str] | None:
+        if not self.needs_route_selection:
+            return None
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        route = (resolution.get("values") or {}).get("route")
+        if route is None:
+            return None
+        return [str(r) for r in route] if isinstance(route, list) else [str(route)]
+
+
+    @selected_choices.setter
+    def selected_choices(self, choices: list[str]) -> None:
+        self.select(*choices)
+
+    @property
+    def timeout_at(self) -> Any:
+        """When an unanswered checkpoint times out (``hitl_timeout``); its step's ``on_timeout`` applies."""
+        return self.record.expires_at
+
+    @property
+    def is_timed_out(self) -> bool:
+        return self.record.status is RequirementStatus.EXPIRED
+
+    @property
+    def on_reject(self) -> str | None:
+        """What rejecting does: the rejecter's choice if they made one, else the step's setting
+        (when the workflow still defines the step)."""
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        if resolution.get("on_reject"):
+            return str(resolution["on_reject"])
+        if self._on_reject is not None:
+            return self._on_reject
+        options: dict[str, str] = getattr(self.function, "step_options", None) or {}
+        return options.get("on_reject")
+
+    @on_reject.setter
+    def on_reject(self, choice: Any) -> None:
+        """Agno's choice at decision time (``req.on_reject = "cancel"`` then ``reject()``)."""
+        value = str(getattr(choice, "value", choice))
+        if not self.step_name:
+            raise InvalidDecision("on_reject fits only a workflow step's checkpoint", "on_reject")
+        if value not in [m.value for m in OnReject]:
+            raise InvalidDecision(f"on_reject must be skip, cancel, retry or else, not {value!r}", "on_reject")
+        self._on_reject = value
+        if self.decision is not None and self.decision.status is RequirementStatus.REJECTED:
+            self.decision.resolution["on_reject"] = value
+
+    @property
+    def on_timeout(self) -> str | None:
+        options: dict[str, str] = getattr(self.function, "step_options", None) or {}
+        return options.get("on_timeout")
+
+    @property
+    def rejection_feedback(self) -> str | None:
+        return self.confirmation_note if self.status is RequirementStatus.REJECTED else None
+
+    @property
+    def error_message(self) -> str | None:
+        return str(self.record.tool_args.get("error", "")) if self.kind is RequirementKind.STEP_ERROR else None
+
+    @property
+    def error_type(self) -> str | None:
+        if self.kind is not RequirementKind.STEP_ERROR:
+            return None
+        return str(self.record.tool_args.get("error_type") or "") or None
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.kind is RequirementKind.STEP_ERROR and not self.is_resolved
+
+    def get_user_input(self, field_name: str) -> Any:
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        return (resolution.get("values") or {}).get(field_name)
+
+    @property
+    def user_input(self) -> dict[str, Any] | None:
+        resolution = self.decision.resolution if self.decision else self.record.resolution
+        values = resolution.get("values")
+        return dict(values) if values else None
+
+    @user_input.setter
+    def user_input(self, values: dict[str, Any]) -> None:
+        self.provide_user_input(dict(values))
+
+    @property
+    def confirmed(self) -> bool | None:
+        """Agno's flag: set True/False and continue (``sync`` turns it into confirm()/reject())."""
+        return self.tool_execution.confirmed
+
+    @confirmed.setter
+    def confirmed(self, value: bool | None) -> None:
+        self.tool_execution.confirmed = value
+
+    @property
+    def requires_confirmation(self) -> bool:
+        return self.needs_confirmation
+
+    @property
+    def requires_user_input(self) -> bool:
+        return self.needs_user_input
+
+    @property
+    def requires_output_review(self) -> bool:
+        return self.needs_output_review
+
+    requires_executor_input = False
+    """Agno's flag for a step whose agent paused (see ``StepExecutorRequirement``); never this."""
+    executor_requirements: list[Any] | None = None
+
+    @property
+    def is_post_execution(self) -> bool:
+        """True for an output review: the step already ran."""
+        return self.needs_output_review
+
+    @property
+    def step_type(self) -> str | None:
+        """``Step``, ``Router``, ``Condition``, ``Loop`` or ``Steps``: read from the checkpoint's key."""
+        if not self.step_name:
+            return None
+        what = self.record.call_key.split(":", 1)[-1]
+        for marker, name in (("router", "Router"), ("route", "Router"), ("condition", "Condition"),
+                             ("loop", "Loop"), ("iteration", "Loop"), ("steps-", "Steps")):
+            if what.startswith(marker):
+                return name
+        return "Step"
+
+    def set_user_input(self, validate: bool = True, **values: Any) -> None:
+        """Agno's spelling of ``provide_user_input`` (answers are always validated here)."""
+        self.provide_user_input(values)
+
+    def select(self, *choices: str) -> None:
+        """Choose a Router's route(s) by name."""
+        self._check(RequirementKind.STEP_ROUTE_SELECTION, setter="select()")
+        picked: Any = list(choices)
+        if not self.allow_multiple_selections and len(choices) == 1:
+            picked = choices[0]
+        clean = self.validate_input({"route": picked})
+        self.decision = Decision(RequirementStatus.ANSWERED, {"values": clean})
+
+    def select_single(self, choice: str) -> None:
+        self.select(choice)
+
+    def select_multiple(self, choices: list[str]) -> None:
+        self.select(*choices)
+
+    def retry(self) -> None:
+        """A failed step (``on_error="pause"``): run it again."""
+        self._decide_error("retry")
+
+    def skip(self) -> None:
+        """A failed step (``on_error="pause"``): go on without it."""
+        self._decide_error("skip")
+
+    def _decide_error(self, choice: str) -> None:
+        self._check(RequirementKind.STEP_ERROR, setter=f"{choice}()")
+        self.decision = Decision(RequirementStatus.ANSWERED, {"values": self.validate_input({"decision": choice})})
+
+    @property
+    def should_retry(self) -> bool:
+        return self.get_user_input("decision") == "retry"
+
+    @property
+    def should_skip(self) -> bool:
+        return self.get_user_input("decision") == "skip"
 
     def sync(self) -> None:
         """Turn Agno's flags set on this object into the matching setter call (once).
@@ -347,6 +570,8 @@ class RunRequirement:
         self.tool_execution.confirmed = False
         self.tool_execution.confirmation_note = note
         self.decision = Decision(RequirementStatus.REJECTED, {"note": note} if note else {})
+        if self._on_reject is not None:
+            self.decision.resolution["on_reject"] = self._on_reject
 
     def edit(self, output: Any) -> None:
         """Approve a workflow step's output with a person's edit (output review only)."""
@@ -380,6 +605,34 @@ class RunRequirement:
         self._seen_result = self.tool_execution.result
         self.decision = Decision(RequirementStatus.DONE_EXTERNALLY, {"result": self.tool_execution.result})
 
+    def to_dict(self) -> dict[str, Any]:
+        """The requirement as plain JSON values (Agno's ``to_dict``). Arguments and edits are
+        masked like everywhere else: a dict meant to be stored or sent never holds a secret."""
+        declared = declared_for(self.record, self.function.sensitive_fields if self.function else None)
+        data = asdict(self.record)
+        for key in ("tool_args", "proposed_args"):
+            data[key] = redact(data[key], declared)
+        resolution = dict(self.decision.resolution if self.decision else self.record.resolution)
+        for key in ("edited_args", "original_args", "values"):
+            if isinstance(resolution.get(key), dict):
+                resolution[key] = redact(resolution[key], declared)
+        data |= {"status": str(self.status), "resolution": resolution, "kind": str(self.kind),
+                 "step_name": self.step_name, "confirmed": self.confirmed}
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRequirement:
+        """Rebuild a requirement to read (decisions still go through ``continue_run`` by id)."""
+        fields = RequirementRecord.__dataclass_fields__
+        values = {k: v for k, v in data.items() if k in fields}
+        for key in ("created_at", "resolved_at", "expires_at", "remind_at", "reminded_at", "escalate_at",
+                    "escalated_at"):
+            if isinstance(values.get(key), str):
+                values[key] = datetime.fromisoformat(values[key])
+        values["kind"] = RequirementKind(values["kind"])
+        values["status"] = RequirementStatus(values["status"])
+        return cls(RequirementRecord(**values))
+
     def __repr__(self) -> str:
         return f"<RunRequirement {self.kind.value} {self.tool_name} {self.status.value}>"
 
@@ -391,6 +644,10 @@ def validate_input(record: RequirementRecord, function: Function | None, values:
     and missing fields are named; empty optional answers are dropped, not passed as "".
     """
     fields = {f["name"]: f for f in record.user_input_schema}
+    if any(f.get("free_form") for f in fields.values()):
+        # A step that asked for input without a schema takes any named values.
+        fields = {**{k: {"name": k, "required": False} for k in values}, **fields}
+        fields = {k: v | {"required": False} for k, v in fields.items()}
     unknown = [k for k in values if k not in fields]
     if unknown:
         raise InvalidDecision(f"{unknown[0]!r} is not asked for; expected {', '.join(fields)}", unknown[0])
@@ -398,12 +655,34 @@ def validate_input(record: RequirementRecord, function: Function | None, values:
     if missing:
         raise InvalidDecision(f"missing value for {missing[0]!r}", missing[0])
     present = {k: v for k, v in values.items() if v not in (None, "")}
+    for name, value in present.items():
+        _check_choices(name, value, fields[name])
     if function is not None and record.kind is RequirementKind.USER_INPUT:
         return function.validate(present, partial=True)
-    if record.kind is RequirementKind.STEP_USER_INPUT:
+    if record.kind in _STEP_INPUT_KINDS:
         # A workflow step has no signature: its schema's field_type is the check.
         return {name: _coerce(name, value, fields[name].get("field_type", "str")) for name, value in present.items()}
     return present
+
+
+_STEP_INPUT_KINDS = (RequirementKind.STEP_USER_INPUT, RequirementKind.STEP_ROUTE_SELECTION,
+                     RequirementKind.STEP_ERROR)
+
+
+def _check_choices(name: str, value: Any, spec: dict[str, Any]) -> None:
+    """A field with ``choices`` takes only those (one, or a list when its type is ``list``)."""
+    choices = spec.get("choices")
+    if choices is None:
+        return
+    picked = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and spec.get("field_type") != "list":
+        raise InvalidDecision(f"{name}: choose one of {', '.join(map(str, choices))}", name)
+    wrong = [v for v in picked if str(v) not in choices]
+    if wrong or not picked:
+        shown = repr(wrong[0]) if wrong else "nothing"
+        raise InvalidDecision(f"{name}: {shown} is not a choice; choose from {', '.join(map(str, choices))}", name)
+    if len(set(map(str, picked))) != len(picked):
+        raise InvalidDecision(f"{name}: a choice is given twice", name)
 
 
 _FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}

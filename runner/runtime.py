@@ -11,12 +11,14 @@ the code inside a ``with`` block (tests, a job), and restores the previous one o
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import logging
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from runner.approval import Reminders
 from runner.listener import RunListener
@@ -33,6 +35,8 @@ class Runtime:
     model_defaults: ModelDefaults | None = None
     """The model server for an ``OpenAIChat`` without arguments; None: the settings, read per run."""
     approvers: list[str] = field(default_factory=list)
+    dependencies: dict[str, Any] | None = None
+    """A script's ``dependencies=`` for this call's tools (``run``/``continue_run``), never stored."""
     """Default approvers (``SIGNOFF_APPROVERS``) for decisions made through this runtime."""
     reminders: Reminders | None = None
     """Default reminders and escalation (``SIGNOFF_REMIND_AFTER`` ...) for new requirements."""
@@ -57,7 +61,7 @@ class Runtime:
     def with_listeners(self, extra: list[RunListener]) -> Runtime:
         if not extra:
             return self
-        return Runtime(self.db, [*self.listeners, *extra], self.model_defaults, self.approvers, self.reminders)
+        return dataclasses.replace(self, listeners=[*self.listeners, *extra])
 
 
 _current: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar("signoff_runtime", default=None)

@@ -8,7 +8,41 @@ annotated ``StepInput`` (or named ``step_input``) gets a ``StepInput``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class OnReject(StrEnum):
+    """What a rejected checkpoint does to the workflow."""
+
+    skip = "skip"
+    """Do not run the step (or component); continue with the previous output."""
+    cancel = "cancel"
+    """End the workflow, status ``cancelled``, content saying where and by whom."""
+    retry = "retry"
+    """Output and iteration review: run again (up to ``max_retries``) with the reviewer's note."""
+    else_branch = "else"
+    """A ``Condition``'s default: run its ``else_steps`` (skip when it has none)."""
+
+
+class OnError(StrEnum):
+    """What a step that raised does to the workflow."""
+
+    fail = "fail"
+    """The run fails with the step's error (signoff's default: nothing fails silently)."""
+    skip = "skip"
+    """Record the error and go on with the previous output."""
+    pause = "pause"
+    """Ask a person: retry the step, or skip it."""
+
+
+class OnTimeout(StrEnum):
+    """What a checkpoint nobody answered within ``hitl_timeout`` does."""
+
+    cancel = "cancel"
+    skip = "skip"
+    approve = "approve"
+    """Go on as if approved (the expiry is audited; the step still runs at most once)."""
 
 
 @dataclass
@@ -20,6 +54,8 @@ class StepOutput:
     success: bool = True
     stop: bool = False
     error: str | None = None
+    steps: list[StepOutput] | None = None
+    """A container's (Router, Condition, Loop, Steps) own steps' outputs."""
 
     def get_content_as_string(self) -> str:
         from runner.tools import render_result
@@ -63,6 +99,8 @@ class HumanReview:
     max_retries: int = 3
     timeout: float | None = None
     on_timeout: Any = None
+    requires_iteration_review: bool = False
+    iteration_review_message: str | None = None
 
 
-__all__ = ["HumanReview", "StepInput", "StepOutput"]
+__all__ = ["HumanReview", "OnError", "OnReject", "OnTimeout", "StepInput", "StepOutput"]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, overload
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from runner.approval import POLICY_ATTR, ApprovalPolicy, Reminders, reminders
+from runner.run_context import RUN_CONTEXT_PARAMETER, RunContext
 from storage.errors import InvalidDecision, ToolConfigError
 
 if TYPE_CHECKING:
@@ -49,15 +50,28 @@ class UserInputField:
     description: str | None = None
     value: Any = None
     required: bool = True
+    choices: list[str] | None = None
+    """The only values allowed (a Router's routes, retry/skip): surfaces offer a select."""
+    allowed_values: list[Any] | None = None
+    """Agno's name for ``choices`` (``UserInputField(allowed_values=[...])``); either sets both."""
+
+    def __post_init__(self) -> None:
+        if self.choices is None and self.allowed_values is not None:
+            self.choices = [str(v) for v in self.allowed_values]
+        elif self.allowed_values is None and self.choices is not None:
+            self.allowed_values = list(self.choices)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "field_type": self.field_type,
             "description": self.description,
             "value": self.value,
             "required": self.required,
         }
+        if self.choices is not None:
+            data["choices"] = list(self.choices)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UserInputField:
@@ -67,6 +81,8 @@ class UserInputField:
             description=data.get("description"),
             value=data.get("value"),
             required=data.get("required", True),
+            choices=[str(c) for c in data["choices"]] if data.get("choices") is not None else None,
+            allowed_values=data.get("allowed_values"),
         )
 
 
@@ -86,13 +102,20 @@ def _doc_parts(func: Callable[..., Any]) -> tuple[str, dict[str, str]]:
     return summary, params
 
 
+def _declares_run_context(func: Callable[..., Any] | None) -> bool:
+    try:
+        return func is not None and RUN_CONTEXT_PARAMETER in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _arguments_model(func: Callable[..., Any], name: str) -> type[BaseModel]:
     """A pydantic model of the function's parameters: the JSON schema and the validator in one."""
     signature = inspect.signature(func)
     fields: dict[str, Any] = {}
     for param in signature.parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.name == RUN_CONTEXT_PARAMETER:
+            continue  # run_context is handed over by the runtime, never asked of the model
         annotation = Any if param.annotation is inspect.Parameter.empty else param.annotation
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, default)
@@ -125,6 +148,10 @@ class Function:
         if entrypoint is None and parameters is None:
             raise ToolConfigError("a tool needs a function or a parameters schema")
         self.entrypoint = entrypoint
+        self.wants_run_context = _declares_run_context(entrypoint)
+        """The tool declares ``run_context``: the runtime hands it a ``RunContext``."""
+        self.step_options: dict[str, str] = {}
+        """A workflow step's ``on_reject``/``on_timeout``, when this is its checkpoint's Function."""
         self.name = name or (entrypoint.__name__ if entrypoint else "")
         if not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", self.name):
             raise ToolConfigError(f"tool name {self.name!r}: use 1-64 letters, digits, _ or -")
@@ -286,11 +313,12 @@ class Function:
             where = ".".join(str(p) for p in first.get("loc", ())) or None
             raise InvalidDecision(f"{self.name}: {where or 'arguments'}: {first.get('msg')}", where) from exc
 
-    def execute(self, args: dict[str, Any]) -> str:
+    def execute(self, args: dict[str, Any], context: RunContext | None = None) -> str:
         """Run the tool and render its result as text for the model."""
         if self.entrypoint is None:
             raise ToolConfigError(f"{self.name} has no local implementation")
-        return render_result(resolve_awaitable(self.entrypoint(**args)))
+        extra = {RUN_CONTEXT_PARAMETER: context} if context is not None and self.wants_run_context else {}
+        return render_result(resolve_awaitable(self.entrypoint(**args, **extra)))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """A decorated tool can still be called directly, as the plain function."""

@@ -1,5 +1,6 @@
 """signoff's storage: the only package that speaks SQL."""
 
+from storage.agno_db import SqliteDb
 from storage.database import Database
 from storage.errors import SignoffError
 from storage.records import (
@@ -28,4 +29,5 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SignoffError",
+    "SqliteDb",
 ]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    bindparam,
     func,
     insert,
     select,
@@ -24,13 +25,24 @@ from storage.records import (
     Actor,
     ActorKind,
     ApprovalRecord,
+    RequirementRecord,
     RequirementStatus,
 )
 from storage.redaction import redact
-from storage.requirements import RequirementStore
+from storage.requirements import RUN_REQUIREMENTS, RequirementStore
 from storage.store import new_id
 
 log = logging.getLogger(__name__)
+
+# Built once (see storage/runs.py); ``b_run_id`` is bound at execution.
+_RUN_APPROVALS = (
+    select(t.approvals).where(t.approvals.c.run_id == bindparam("b_run_id")).order_by(t.approvals.c.created_at)
+)
+_RUN_EXECUTIONS = (
+    select(t.tool_executions)
+    .where(t.tool_executions.c.run_id == bindparam("b_run_id"))
+    .order_by(t.tool_executions.c.id)
+)
 
 
 class ApprovalStore(RequirementStore):
@@ -62,6 +74,20 @@ class ApprovalStore(RequirementStore):
                 .all()
             )
         return [ApprovalRecord.from_row(r) for r in rows]
+
+    def run_details(self, run_id: str) -> tuple[list[RequirementRecord], list[ApprovalRecord], list[dict[str, Any]]]:
+        """A run's requirements, approvals and tool executions, read together (one snapshot):
+        what a ``RunOutput`` shows, without a query per piece."""
+        params = {"b_run_id": run_id}
+        with self.engine.connect() as conn:
+            requirements = conn.execute(RUN_REQUIREMENTS, params).mappings().all()
+            approvals = conn.execute(_RUN_APPROVALS, params).mappings().all()
+            executions = conn.execute(_RUN_EXECUTIONS, params).mappings().all()
+        return (
+            [RequirementRecord.from_row(r) for r in requirements],
+            [ApprovalRecord.from_row(r) for r in approvals],
+            [dict(r) for r in executions],
+        )
 
     def update_approval(
         self,

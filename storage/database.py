@@ -2,8 +2,10 @@
 
 Every state change is a single conditional UPDATE whose rowcount is checked, inside a transaction
 that also appends the audit event, so a decision and its record land together or not at all.
-On SQLite every transaction starts with ``BEGIN IMMEDIATE`` (writers queue instead of failing);
-on PostgreSQL audit appends take a transaction-scoped advisory lock so the chain never forks.
+On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` (writers queue instead of
+failing) and a read with a plain ``BEGIN`` (a snapshot that neither waits for nor blocks writers);
+on PostgreSQL audit appends never wait for each other and are chained by a sealing step
+(``storage.audit_log``), so the chain never forks.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     create_engine,
     event,
+    make_url,
     text,
 )
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.approvals import ApprovalStore
@@ -30,7 +34,7 @@ from storage.errors import ConfigError, SchemaBehind
 from storage.executions import ExecutionStore
 from storage.runs import RunStore
 from storage.slack_messages import SlackStore
-from storage.store import Clock, new_id
+from storage.store import WRITE_FLAG, Clock, new_id
 from storage.timeouts import SQLITE_BUSY_TIMEOUT_MS
 from storage.tokens import TokenStore
 
@@ -54,17 +58,37 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+class _SQLiteDialect(SQLiteDialect_pysqlite):
+    """pysqlite with signoff's BEGIN. A write transaction (``Store.transaction``) takes the
+    write lock at once, so writers queue (busy_timeout) instead of failing on a lock upgrade; a
+    read only needs its snapshot (WAL: readers never wait for a writer, nor make one wait).
+
+    A dialect method rather than a ``begin`` event: any connection event makes SQLAlchemy run
+    its event machinery around every statement, about a third of a small query's cost."""
+
+    supports_statement_cache = True
+    """Nothing here changes how statements compile: SQLAlchemy may cache them as for pysqlite."""
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        write = dbapi_connection.info.pop(WRITE_FLAG, False)
+        dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+registry.register("sqlite.signoff", __name__, "_SQLiteDialect")
+
+
 def _make_engine(url: str) -> Engine:
     url = _normalise_url(url)
     if url.startswith("sqlite"):
+        parsed = make_url(url)
         engine = create_engine(
-            url,
+            parsed.set(drivername="sqlite+signoff") if parsed.drivername in ("sqlite", "sqlite+pysqlite") else parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's "begin" event decide how a transaction starts.
+            # pysqlite opens no transaction of its own: ``_SQLiteDialect.do_begin`` does.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url:
@@ -77,10 +101,6 @@ def _make_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -30,12 +30,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any
 
-from storage.chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
-from storage.codec import dumps
+from storage.chain import GENESIS_HASH, HASHED_FIELDS, chain_hash, decoded, stored_hash
+from storage.codec import dumps, loads
+
+if TYPE_CHECKING:
+    from storage.audit_log import AuditLog
 
 FORMAT_VERSION = 1
 HEADER_KEY = "signoff_audit_export"
@@ -104,6 +108,107 @@ def export_lines(
     if fmt == "jsonl":
         return jsonl_lines(rows, filters=filters)
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+# ------------------------------------------------------------------- fast paths from storage
+#
+# The functions above take decoded dicts, one at a time; these take what the database returns
+# (tuples in ``storage.chain.STORED_COLUMNS`` order, ``arguments``/``details`` as their stored
+# canonical JSON text), a batch at a time, and produce the same bytes: a million-row export or
+# verification spends its time in the database driver, not in building and re-encoding dicts.
+
+Batch = Sequence[Sequence[Any]]
+"""Stored rows, e.g. one batch of :meth:`storage.audit_log.AuditLog.audit_stored`."""
+
+
+def _jstr(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def jsonl_stored_line(row: Sequence[Any]) -> str:
+    """The JSONL event line of a stored row: what :func:`jsonl_lines` writes for its decoded dict
+    (sorted keys, canonical JSON), with the JSON columns spliced as stored."""
+    (seq, ts, actor_kind, actor_id, actor_name, action, outcome, run_id, requirement_id, agent_id, tool_name,
+     arguments, reason, permalink, details, prev_hash, hash_) = row
+    return (
+        f'{{"action":{_jstr(action)},"actor_id":{_jstr(actor_id)},"actor_kind":{_jstr(actor_kind)}'
+        f',"actor_name":{_jstr(actor_name)},"agent_id":{_jstr(agent_id)},"arguments":{arguments or "null"}'
+        f',"details":{details or "null"},"hash":{_jstr(hash_)},"outcome":{_jstr(outcome)}'
+        f',"permalink":{_jstr(permalink)},"prev_hash":{_jstr(prev_hash)},"reason":{_jstr(reason)}'
+        f',"requirement_id":{_jstr(requirement_id)},"run_id":{_jstr(run_id)},"seq":{int(seq)}'
+        f',"tool_name":{_jstr(tool_name)},"ts":{_jstr(ts)}}}\n'
+    )
+
+
+def _cell(value: str | None) -> str:
+    if value is None:
+        return ""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _json_cell(stored: str | None) -> str:
+    """A JSON column's CSV cell: its JSON text, except that a JSON string is shown as the string."""
+    if not stored or stored == "null":
+        return ""
+    return _cell(loads(stored) if stored[0] == '"' else stored)
+
+
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+"""The first characters :func:`neutralise` prefixes, as a set (one lookup a cell)."""
+
+
+def csv_stored_cells(row: Sequence[Any]) -> list[str]:
+    """The CSV cells of a stored row, as :func:`csv_lines` writes them for its decoded dict.
+
+    Text cells in one comprehension (no call per cell); the two JSON columns are redone by
+    :func:`_json_cell` only when they hold a JSON string or ``null``, the only cases where their
+    cell is not their stored text (neutralised)."""
+    cells = ["" if v is None else ("'" + v if v[:1] in _FORMULA_FIRST else v) for v in row[1:]]
+    arguments, details = row[11], row[14]
+    if arguments is not None and (arguments[:1] == '"' or arguments == "null"):
+        cells[10] = _json_cell(arguments)
+    if details is not None and (details[:1] == '"' or details == "null"):
+        cells[13] = _json_cell(details)
+    cells.insert(0, str(int(row[0])))
+    return cells
+
+
+@dataclass
+class ExportCount:
+    """Filled in while :func:`export_chunks` runs: events written so far."""
+
+    rows: int = 0
+
+
+def export_chunks(
+    fmt: str, batches: Iterable[Batch], *, filters: Mapping[str, Any] | None = None, count: ExportCount | None = None
+) -> Iterator[str]:
+    """The bytes of :func:`export_lines`, one string per batch of stored rows (few, large writes)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    counted = count if count is not None else ExportCount()
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for rows in batches:
+            writer.writerows([csv_stored_cells(row) for row in rows])
+            counted.rows += len(rows)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue()
+        return
+    active = _active(filters)
+    yield dumps({HEADER_KEY: FORMAT_VERSION, "filters": active, "complete": not active}) + "\n"
+    last = GENESIS_HASH
+    for rows in batches:
+        if rows:
+            yield "".join([jsonl_stored_line(row) for row in rows])
+            counted.rows += len(rows)
+            last = str(rows[-1][-1])
+    yield dumps({TRAILER_KEY: {"rows": counted.rows, "last_hash": last}}) + "\n"
 
 
 # ---------------------------------------------------------------------------------- verify
@@ -214,6 +319,30 @@ def verify_rows(rows: Iterable[Mapping[str, Any]], *, complete: bool = True) -> 
     return checker.result
 
 
+def verify_stored(batches: Iterable[Batch]) -> Verification:
+    """Verify the whole chain from stored rows in chain order (the database), batch by batch.
+
+    Same checks and messages as :func:`verify_rows`; a row passes on the fast path when its seq
+    follows, its ``prev_hash`` is the previous row's hash and :func:`storage.chain.stored_hash`
+    matches. Anything else goes through :class:`ChainChecker` on the decoded row, which gives the
+    verdict (a JSON column stored in a non-canonical form still verifies there).
+    """
+    checker = ChainChecker(complete=True)
+    expected, prev = 1, GENESIS_HASH
+    for rows in batches:
+        for row in rows:
+            if row[0] == expected and row[15] == prev and stored_hash(row, prev) == row[16]:
+                prev = row[16]
+                expected += 1
+                continue
+            checker.result.rows, checker._prev_seq, checker._prev_hash = expected - 1, expected - 1, prev
+            if not checker.add(decoded(row)):
+                return checker.result
+            expected, prev = checker._prev_seq + 1, checker._prev_hash
+    checker.result.rows = expected - 1
+    return checker.result
+
+
 def verify_lines(lines: Iterable[str]) -> Verification:
     """Verify a JSONL export line by line (see the module docstring for what is checked)."""
     checker: ChainChecker | None = None
@@ -258,3 +387,78 @@ def verify_lines(lines: Iterable[str]) -> Verification:
         if checker.result.rows and trailer.get("last_hash") != checker.last_hash:
             return checker.fail(None, "the end marker's last_hash is not the last row's hash (rows were removed)")
     return checker.result
+
+
+# ------------------------------------------------------------------------ from the database
+
+
+def export_database(
+    log: AuditLog, fmt: str, *, query: Mapping[str, Any] | None = None, filters: Mapping[str, Any] | None = None,
+    count: ExportCount | None = None,
+) -> Iterator[str]:
+    """The export of the events ``query`` selects (``AuditLog.audit_stored`` keywords), in chunks.
+
+    On PostgreSQL the database writes each line (JSONL: ``AuditLog.audit_lines``; CSV: COPY,
+    ``AuditLog.audit_csv_rows``); on SQLite Python builds them from stored rows
+    (:func:`export_chunks`). The bytes are the same either way.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    selected = dict(query or {})
+    counted = count if count is not None else ExportCount()
+    if fmt == "csv":
+        copied = log.audit_csv_rows(**selected)
+        if copied is not None:
+            return _copied_csv(copied, counted)
+    else:
+        lines = log.audit_lines(**selected)
+        if lines is not None:
+            return _built_jsonl(lines, filters, counted)
+    return export_chunks(fmt, log.audit_stored(**selected), filters=filters, count=counted)
+
+
+def _copied_csv(batches: Iterable[list[bytes]], count: ExportCount) -> Iterator[str]:
+    """The header, then each batch of CSV rows PostgreSQL's COPY wrote."""
+    yield _csv_line(COLUMNS)
+    for rows in batches:
+        yield b"".join(rows).decode("utf-8")
+        count.rows += len(rows)
+
+
+def _built_jsonl(batches: Iterable[Batch], filters: Mapping[str, Any] | None, count: ExportCount) -> Iterator[str]:
+    """Header, the lines the database built (batches of ``(seq, hash, line)``), trailer."""
+    active = _active(filters)
+    yield dumps({HEADER_KEY: FORMAT_VERSION, "filters": active, "complete": not active}) + "\n"
+    last = GENESIS_HASH
+    for rows in batches:
+        if rows:
+            yield "".join([row[2] + "\n" for row in rows])
+            count.rows += len(rows)
+            last = str(rows[-1][1])
+    yield dumps({TRAILER_KEY: {"rows": count.rows, "last_hash": last}}) + "\n"
+
+
+def verify_database(log: AuditLog, *, parts: int | None = None) -> Verification:
+    """Verify the whole chain in the database: ``signoff audit verify`` without a file.
+
+    On PostgreSQL the database recomputes every hash and link in one pass and returns only the
+    rows it flags (``AuditLog.verify_audit_sql``); each is judged here by :class:`ChainChecker`
+    on its decoded values, from the state the rows before it (all passed) leave. So the verdict
+    and its words are :func:`verify_stored`'s. More flagged rows than one pass returns, all of
+    them passing here (JSON stored in a non-canonical form), sends the check to Python whole.
+    ``parts``: how many ``seq`` ranges the database checks at once (default: by size).
+    On SQLite it is :func:`verify_stored`.
+    """
+    found = log.verify_audit_sql(parts=parts)
+    if found is None:
+        return verify_stored(log.audit_stored())
+    total, flagged, truncated = found
+    checker = ChainChecker(complete=True)
+    for row in flagged:
+        position, previous = int(row[17]), str(row[18])
+        checker.result.rows, checker._prev_seq, checker._prev_hash = position - 1, position - 1, previous
+        if not checker.add(decoded(row[:17])):
+            return checker.result
+    if truncated:
+        return verify_stored(log.audit_stored())
+    return Verification(rows=total)

@@ -41,6 +41,17 @@ class RequirementKind(StrEnum):
     """A person approves, rejects or edits a workflow step's output before it flows on."""
     IN_DOUBT = "in_doubt"
     """A tool call (or step) a dead worker left started: a person says whether it happened."""
+    STEP_ROUTE_SELECTION = "step_route_selection"
+    """A workflow ``Router`` asks a person which of its routes to take (a field with choices)."""
+    STEP_ERROR = "step_error"
+    """A workflow step failed with ``on_error="pause"``: a person says retry or skip."""
+
+
+ANSWER_KINDS = frozenset({RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT,
+                          RequirementKind.STEP_ROUTE_SELECTION, RequirementKind.STEP_ERROR})
+"""Requirements a person answers with field values (some fields offer fixed choices)."""
+EDIT_KINDS = frozenset({RequirementKind.CONFIRMATION, RequirementKind.STEP_OUTPUT_REVIEW})
+"""Requirements a person may approve with edits: a tool call's arguments, or a step's output."""
 
 
 class RequirementStatus(StrEnum):
@@ -266,13 +277,19 @@ class ApprovalRecord:
     sensitive_fields: list[str] | None = None
 
     def __getitem__(self, key: str) -> Any:
-        """Read like Agno's approval dicts (``approval["status"]``); values are this record's."""
+        """Read like Agno's approval dicts (``approval["status"]``, ``["source_type"]``): the
+        record's fields, then the keys of Agno's dict shape (``get_approval`` returns a record)."""
         if key in self.__dataclass_fields__:
             return getattr(self, key)
-        raise KeyError(key)
+        from storage.approvals import agno_approval
+
+        return agno_approval(self)[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if key in self.__dataclass_fields__ else default
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ApprovalRecord:

@@ -118,7 +118,7 @@ def merge_declared(*sets: Iterable[str] | None) -> list[str] | None:
     return out
 
 
-STEP_KINDS = ("step_confirmation", "step_user_input", "step_output_review")
+STEP_KINDS = ("step_confirmation", "step_user_input", "step_output_review", "step_route_selection", "step_error")
 
 
 def declared_for(requirement: RequirementRecord, tool_fields: Iterable[str] | None) -> list[str] | None:

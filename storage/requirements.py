@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Update,
+    bindparam,
     func,
     insert,
     select,
@@ -21,6 +23,7 @@ from storage.errors import (
     AlreadyDecided,
     NotFound,
     RequirementExpired,
+    SignoffError,
     StaleArguments,
 )
 from storage.records import (
@@ -42,6 +45,41 @@ _APPROVAL_STATUS = {
     RequirementStatus.EXPIRED: "expired",
     RequirementStatus.CANCELLED: "cancelled",
 }
+
+
+# Statements of the hot path, built once (see storage/runs.py): ``b_*`` are bound parameters.
+_GET_REQUIREMENT = select(t.requirements).where(t.requirements.c.id == bindparam("b_id"))
+RUN_REQUIREMENTS = (
+    select(t.requirements)
+    .where(t.requirements.c.run_id == bindparam("b_run_id"))
+    .order_by(t.requirements.c.created_at, t.requirements.c.call_key)
+)
+"""A run's requirements in the order they are shown (``b_run_id``); RunOutput reads it too."""
+_KNOWN_CALLS = select(t.requirements.c.id, t.requirements.c.call_key).where(
+    t.requirements.c.run_id == bindparam("b_run_id"),
+    t.requirements.c.call_key.in_(bindparam("b_keys", expanding=True)),
+)
+_INSERT_REQUIREMENT = insert(t.requirements)
+_INSERT_APPROVAL = insert(t.approvals)
+_SETTLE_APPROVAL = update(t.approvals).where(
+    t.approvals.c.requirement_id == bindparam("b_requirement_id"), t.approvals.c.status == "pending"
+)
+_TRANSITIONS: dict[tuple[bool, bool], Update] = {}
+"""The decision's conditional UPDATE, by (holds the deadline, binds the arguments' hash)."""
+
+
+def _transition_statement(deadline: bool, bound: bool) -> Update:
+    statement = _TRANSITIONS.get((deadline, bound))
+    if statement is None:
+        c = t.requirements.c
+        statement = update(t.requirements).where(c.id == bindparam("b_id"), c.status == bindparam("b_status"))
+        if deadline:
+            # The deadline holds in the UPDATE itself: a decision racing the expiry cannot land late.
+            statement = statement.where((c.expires_at.is_(None)) | (c.expires_at > bindparam("b_now")))
+        if bound:
+            statement = statement.where(func.coalesce(c.proposed_hash, c.args_hash) == bindparam("b_hash"))
+        statement = _TRANSITIONS[(deadline, bound)] = statement.returning(*t.requirements.c)
+    return statement
 
 
 _REDACTED_KEYS = ("edited_args", "original_args", "values")
@@ -91,24 +129,28 @@ class RequirementStore(AuditLog):
         *,
         requester: str | None,
         agent_id: str | None = None,
+        events: list[dict[str, Any]] | None = None,
     ) -> list[str]:
+        """Insert the requirements (and their approvals rows); their ``requirement.created``
+        events are appended now, or added to ``events`` for the caller to append in one go."""
         now = self.clock()
         ids: list[str] = []
+        # One look for all of them: which of these calls already have their requirement.
+        known = {
+            row.call_key: row.id
+            for row in conn.execute(_KNOWN_CALLS, {"b_run_id": run_id, "b_keys": [s.call_key for s in specs]})
+        }
         for spec in specs:
-            existing = conn.execute(
-                select(t.requirements.c.id).where(
-                    t.requirements.c.run_id == run_id, t.requirements.c.call_key == spec.call_key
-                )
-            ).first()
-            if existing is not None:
-                ids.append(existing.id)
+            if spec.call_key in known:
+                ids.append(known[spec.call_key])
                 continue
             req_id = new_id()
             expiry = spec.expires_in_s if spec.expires_in_s is not None else REQUIREMENT_DEFAULT_EXPIRY_S
             expires_at = now + timedelta(seconds=expiry) if expiry > 0 else None
             args_hash = digest(spec.tool_args)
             conn.execute(
-                insert(t.requirements).values(
+                _INSERT_REQUIREMENT,
+                dict(
                     id=req_id,
                     run_id=run_id,
                     round=round,
@@ -135,13 +177,14 @@ class RequirementStore(AuditLog):
                     if spec.escalate_in_s and spec.escalate_to
                     else None,
                     escalate_to=dumps(list(spec.escalate_to)) if spec.escalate_to else None,
-                )
+                ),
             )
             # An in-doubt call is a question of fact, not a vote: no approvals row (its policy,
             # who may answer, is on the requirement itself).
             if spec.approval_type == "required" and spec.kind is not RequirementKind.IN_DOUBT:
                 conn.execute(
-                    insert(t.approvals).values(
+                    _INSERT_APPROVAL,
+                    dict(
                         id=new_id(),
                         run_id=run_id,
                         requirement_id=req_id,
@@ -159,29 +202,32 @@ class RequirementStore(AuditLog):
                         sensitive_fields=None if spec.sensitive_fields is None else dumps(spec.sensitive_fields),
                     )
                 )
-            self._append(
-                conn,
-                action="requirement.created",
-                actor=Actor(None, spec.member_agent_name or agent_id, ActorKind.AGENT),
-                outcome=str(spec.kind),
-                run_id=run_id,
-                requirement_id=req_id,
-                agent_id=agent_id,
-                tool_name=spec.tool_name,
-                arguments=redact(spec.tool_args, spec.sensitive_fields),
-                reason=spec.message,
-                details={
+            created: dict[str, Any] = {
+                "action": "requirement.created",
+                "actor": Actor(None, spec.member_agent_name or agent_id, ActorKind.AGENT),
+                "outcome": str(spec.kind),
+                "run_id": run_id,
+                "requirement_id": req_id,
+                "agent_id": agent_id,
+                "tool_name": spec.tool_name,
+                "arguments": redact(spec.tool_args, spec.sensitive_fields),
+                "reason": spec.message,
+                "details": {
                     "approval_type": spec.approval_type,
                     "quorum": spec.quorum,
                     "expires_at": iso(expires_at) if expires_at else None,
                 },
-            )
+            }
+            if events is None:
+                self._append(conn, **created)
+            else:
+                events.append(created)
             ids.append(req_id)
         return ids
 
     def get_requirement(self, requirement_id: str) -> RequirementRecord:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.requirements).where(t.requirements.c.id == requirement_id)).mappings().first()
+            row = conn.execute(_GET_REQUIREMENT, {"b_id": requirement_id}).mappings().first()
         if row is None:
             raise NotFound("requirement", requirement_id)
         return RequirementRecord.from_row(row)
@@ -189,6 +235,10 @@ class RequirementStore(AuditLog):
     def requirements_for_run(
         self, run_id: str, *, status: RequirementStatus | None = None, round: int | None = None
     ) -> list[RequirementRecord]:
+        if status is None and round is None:
+            with self.engine.connect() as conn:
+                rows = conn.execute(RUN_REQUIREMENTS, {"b_run_id": run_id}).mappings().all()
+            return [RequirementRecord.from_row(r) for r in rows]
         query = select(t.requirements).where(t.requirements.c.run_id == run_id)
         if status is not None:
             query = query.where(t.requirements.c.status == str(status))
@@ -252,59 +302,79 @@ class RequirementStore(AuditLog):
             resolution["edited_args_hash"] = digest(resolution["edited_args"])
         error: Exception | None = None
         with self.transaction() as conn:
-            row = conn.execute(select(t.requirements).where(t.requirements.c.id == requirement_id)).mappings().first()
-            if row is None:
-                raise NotFound("requirement", requirement_id)
-            current = RequirementRecord.from_row(row)
-            if (
-                current.status is expected_status is RequirementStatus.PENDING
-                and status is not RequirementStatus.EXPIRED
-                and current.expires_at is not None
-                and now >= current.expires_at
-            ):
-                self._expire(conn, current, now, {"attempted_by": actor.id, "attempted": str(status), "via": via})
-                error = RequirementExpired(current.id, current.expires_at)
-            elif not self._transition(
-                conn, current, status, actor, resolution, now,
+            # The conditional UPDATE first (it holds the status, the deadline and the arguments'
+            # hash); the row is read only when it matched nothing, to say why.
+            decided = self._transition(
+                conn, requirement_id, status, actor, resolution, now,
                 expected_status=expected_status, expected_hash=expected_hash,
-            ):
-                latest = self.get_requirement_in(conn, requirement_id)
-                stale = latest.is_pending and expected_hash is not None and latest.current_hash != expected_hash
-                self._append(
-                    conn,
-                    action="decision.refused",
-                    actor=actor,
-                    outcome="stale_arguments" if stale else "already_decided",
-                    run_id=current.run_id,
-                    requirement_id=current.id,
-                    tool_name=current.tool_name,
-                    reason="the arguments changed since they were shown"
-                    if stale
-                    else f"already {latest.status} by {latest.resolved_by}",
-                    details={"attempted": str(status), "via": via, **(audit_details or {})},
-                )
-                if stale:
-                    error = StaleArguments(current.id, expected_hash or "", latest.current_hash)
-                else:
-                    who = latest.resolved_by_name or latest.resolved_by
-                    error = AlreadyDecided(current.id, str(latest.status), who, latest.resolved_at)
-            else:
+            )
+            if decided is not None:
                 self._append(
                     conn,
                     action=audit_action or f"requirement.{status}",
                     actor=actor,
                     outcome=str(status),
-                    run_id=current.run_id,
-                    requirement_id=current.id,
-                    tool_name=current.tool_name,
+                    run_id=decided.run_id,
+                    requirement_id=decided.id,
+                    tool_name=decided.tool_name,
                     arguments=audit_arguments,
                     permalink=permalink,
                     reason=resolution.get("note"),
-                    details=decision_details(resolution, via, current.sensitive_fields, audit_details),
+                    details=decision_details(resolution, via, decided.sensitive_fields, audit_details),
+                )
+            else:
+                error = self._refusal(
+                    conn, requirement_id, status, actor, now, expected_status, expected_hash, via, audit_details
                 )
         if error is not None:
             raise error
-        return self.get_requirement(requirement_id)
+        assert decided is not None
+        return decided
+
+    def _refusal(
+        self,
+        conn: Connection,
+        requirement_id: str,
+        status: RequirementStatus,
+        actor: Actor,
+        now: datetime,
+        expected_status: RequirementStatus,
+        expected_hash: str | None,
+        via: str | None,
+        audit_details: dict[str, Any] | None,
+    ) -> SignoffError:
+        """Why a decision's UPDATE matched nothing, applied and audited: past its deadline (it
+        expires now, an outcome of its own), the arguments changed, or someone decided first."""
+        row = conn.execute(select(t.requirements).where(t.requirements.c.id == requirement_id)).mappings().first()
+        if row is None:
+            raise NotFound("requirement", requirement_id)
+        latest = RequirementRecord.from_row(row)
+        if (
+            latest.status is expected_status is RequirementStatus.PENDING
+            and status is not RequirementStatus.EXPIRED
+            and latest.expires_at is not None
+            and now >= latest.expires_at
+        ):
+            self._expire(conn, latest, now, {"attempted_by": actor.id, "attempted": str(status), "via": via})
+            return RequirementExpired(latest.id, latest.expires_at)
+        stale = latest.is_pending and expected_hash is not None and latest.current_hash != expected_hash
+        self._append(
+            conn,
+            action="decision.refused",
+            actor=actor,
+            outcome="stale_arguments" if stale else "already_decided",
+            run_id=latest.run_id,
+            requirement_id=latest.id,
+            tool_name=latest.tool_name,
+            reason="the arguments changed since they were shown"
+            if stale
+            else f"already {latest.status} by {latest.resolved_by}",
+            details={"attempted": str(status), "via": via, **(audit_details or {})},
+        )
+        if stale:
+            return StaleArguments(latest.id, expected_hash or "", latest.current_hash)
+        return AlreadyDecided(latest.id, str(latest.status), latest.resolved_by_name or latest.resolved_by,
+                              latest.resolved_at)
 
     @staticmethod
     def get_requirement_in(conn: Connection, requirement_id: str) -> RequirementRecord:
@@ -314,7 +384,7 @@ class RequirementStore(AuditLog):
     def _transition(
         self,
         conn: Connection,
-        current: RequirementRecord,
+        requirement_id: str,
         status: RequirementStatus,
         actor: Actor,
         resolution: dict[str, Any],
@@ -322,33 +392,35 @@ class RequirementStore(AuditLog):
         *,
         expected_status: RequirementStatus = RequirementStatus.PENDING,
         expected_hash: str | None = None,
-    ) -> bool:
-        c = t.requirements.c
-        query = update(t.requirements).where(c.id == current.id, c.status == str(expected_status))
-        if status is not RequirementStatus.EXPIRED:
-            # The deadline holds in the UPDATE itself: a decision racing the expiry cannot land late.
-            query = query.where((c.expires_at.is_(None)) | (c.expires_at > now))
-        if expected_hash is not None:
-            query = query.where(func.coalesce(c.proposed_hash, c.args_hash) == expected_hash)
-        result = conn.execute(
-            query.values(
-                status=str(status),
-                resolution=dumps(resolution),
-                resolved_by=actor.id,
-                resolved_by_name=actor.name,
-                resolved_at=now,
-            )
-        )
-        if result.rowcount != 1:
-            return False
+    ) -> RequirementRecord | None:
+        """The conditional UPDATE of a decision: the requirement as it now is, or None when the
+        condition failed (decided, expired, edited meanwhile). Its approvals row moves with it."""
+        query = _transition_statement(status is not RequirementStatus.EXPIRED, expected_hash is not None)
+        params = {
+            "b_id": requirement_id,
+            "b_status": str(expected_status),
+            "b_now": now,
+            "b_hash": expected_hash,
+            "status": str(status),
+            "resolution": dumps(resolution),
+            "resolved_by": actor.id,
+            "resolved_by_name": actor.name,
+            "resolved_at": now,
+        }
+        row = conn.execute(query, params).mappings().first()
+        if row is None:
+            return None
+        decided = RequirementRecord.from_row(row)
         approval_status = _APPROVAL_STATUS.get(status)
-        if approval_status is not None:
+        # Only a ``required`` request has a pending approvals row (audit rows are never pending);
+        # the type comes from the row just updated, so an escalation cannot be missed.
+        if approval_status is not None and decided.approval_type == "required":
             conn.execute(
-                update(t.approvals)
-                .where(t.approvals.c.requirement_id == current.id, t.approvals.c.status == "pending")
-                .values(status=approval_status, resolved_by=actor.id, resolved_at=now, note=resolution.get("note"))
+                _SETTLE_APPROVAL,
+                {"b_requirement_id": requirement_id, "status": approval_status, "resolved_by": actor.id,
+                 "resolved_at": now, "note": resolution.get("note")},
             )
-        return True
+        return decided
 
     def propose_args(
         self,
@@ -578,19 +650,45 @@ class RequirementStore(AuditLog):
         """Mark every pending requirement past its deadline as expired (the reconciler's job)."""
         now = self.clock()
         expired: list[RequirementRecord] = []
-        for req in self.pending_requirements(limit=10_000):
-            if req.expires_at is None or now < req.expires_at:
-                continue
+        c = t.requirements.c
+        # Only the due ones, by ix_requirements_status_expires: not every pending row decoded.
+        due = select(t.requirements).where(c.status == str(RequirementStatus.PENDING), c.expires_at <= now)
+        with self.engine.connect() as conn:
+            rows = conn.execute(due.order_by(c.expires_at).limit(10_000)).mappings().all()
+        for req in (RequirementRecord.from_row(r) for r in rows):
             with self.transaction() as conn:
                 if self._expire(conn, req, now):
                     expired.append(req)
         return [self.get_requirement(r.id) for r in expired]
 
+    def expire_due_for_run(self, run_id: str) -> list[RequirementRecord]:
+        """Expire a run's pending requirements past their deadline (a continue that finds the
+        run still waiting applies ``hitl_timeout`` at once, as Agno checks it at continue time)."""
+        now = self.clock()
+        expired = []
+        for req in self.requirements_for_run(run_id, status=RequirementStatus.PENDING):
+            if req.expires_at is not None and now >= req.expires_at:
+                with self.transaction() as conn:
+                    if self._expire(conn, req, now):
+                        expired.append(req)
+        return expired
+
+    def expire_if_due(self, requirement_id: str) -> RequirementRecord:
+        """Expire one pending requirement past its deadline now: a continue that finds it late
+        applies its timeout at once instead of waiting for the reconciler."""
+        now = self.clock()
+        req = self.get_requirement(requirement_id)
+        if req.is_pending and req.expires_at is not None and now >= req.expires_at:
+            with self.transaction() as conn:
+                self._expire(conn, req, now)
+            return self.get_requirement(requirement_id)
+        return req
+
     def _expire(
         self, conn: Connection, req: RequirementRecord, now: datetime, details: dict[str, Any] | None = None
     ) -> bool:
         """pending -> expired, with its audit row; False when a decision got there first."""
-        if not self._transition(conn, req, RequirementStatus.EXPIRED, Actor.system(), {}, now):
+        if self._transition(conn, req.id, RequirementStatus.EXPIRED, Actor.system(), {}, now) is None:
             return False
         self._append(
             conn,

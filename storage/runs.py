@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
+    bindparam,
     func,
     insert,
     select,
@@ -29,6 +32,57 @@ from storage.records import (
 )
 from storage.requirements import RequirementStore
 from storage.store import new_id
+
+_RUN_COLUMNS = tuple(t.runs.c)
+"""What a write returns (``UPDATE ... RETURNING``), so the run is never read again after it."""
+
+# The hot path's statements, built once: SQLAlchemy then reuses their cache key and compiled
+# form, where a statement built per call costs about as much again as executing it. Bound
+# parameters are ``b_*``; the columns an UPDATE sets come from the keys of the parameters.
+_PENDING_OF_RUN = (
+    select(t.requirements.c.id)
+    .where(t.requirements.c.run_id == t.runs.c.id, t.requirements.c.status == str(RequirementStatus.PENDING))
+    .exists()
+)
+_GET_RUN = select(t.runs).where(t.runs.c.id == bindparam("b_id"))
+_RUN_STATUS = select(t.runs.c.status).where(t.runs.c.id == bindparam("b_id"))
+_INSERT_RUN = insert(t.runs).returning(*_RUN_COLUMNS)
+_SAVE_RUN = (
+    update(t.runs)
+    .where(t.runs.c.id == bindparam("b_id"), t.runs.c.version == bindparam("b_version"))
+    .returning(*_RUN_COLUMNS)
+)
+_PAUSE_RUN = _SAVE_RUN.values(round=t.runs.c.round + bindparam("b_new_round"))
+_ACQUIRE_RUN = (
+    update(t.runs)
+    .where(t.runs.c.id == bindparam("b_id"), t.runs.c.status.in_(bindparam("b_allowed", expanding=True)))
+    .values(version=t.runs.c.version + 1)
+    .returning(*_RUN_COLUMNS)
+)
+_ACQUIRE_READY_RUN = _ACQUIRE_RUN.where(~_PENDING_OF_RUN)
+_RUN_AND_PENDING = select(
+    t.runs,
+    select(func.count())
+    .select_from(t.requirements)
+    .where(t.requirements.c.run_id == t.runs.c.id, t.requirements.c.status == str(RequirementStatus.PENDING))
+    .scalar_subquery()
+    .label("pending_count"),
+).where(t.runs.c.id == bindparam("b_id"))
+_FINISH_CALL = update(t.tool_executions).where(
+    t.tool_executions.c.run_id == bindparam("b_run_id"),
+    t.tool_executions.c.call_key == bindparam("b_call_key"),
+    t.tool_executions.c.status == "started",
+)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A tool call's outcome, written in the transaction of the checkpoint that records it."""
+
+    call_key: str
+    status: str
+    result: str
+    audit: Mapping[str, Any] | None = None
 
 
 class RunStore(RequirementStore):
@@ -73,7 +127,8 @@ class RunStore(RequirementStore):
             "updated_at": now,
         }
         with self.transaction() as conn:
-            conn.execute(insert(t.runs).values(**values))
+            row = conn.execute(_INSERT_RUN, values).mappings().one()
+            run = RunRecord.from_row(row)
             self._append(
                 conn,
                 action="run.started",
@@ -83,11 +138,11 @@ class RunStore(RequirementStore):
                 agent_id=target_id,
                 details={"kind": kind, "input": input, "channel": channel},
             )
-        return self.get_run(new_run_id)
+        return run
 
     def get_run(self, run_id: str) -> RunRecord:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
+            row = conn.execute(_GET_RUN, {"b_id": run_id}).mappings().first()
         if row is None:
             raise NotFound("run", run_id)
         return RunRecord.from_row(row)
@@ -133,22 +188,45 @@ class RunStore(RequirementStore):
 
     def acquire_run(self, run_id: str, *, from_statuses: Sequence[RunStatus]) -> RunRecord:
         """Take the run's lease: status -> running, version + 1, only from ``from_statuses``."""
+        run = self._acquire(run_id, from_statuses, only_when_ready=False)
+        assert run is not None
+        return run
+
+    def acquire_ready_run(self, run_id: str) -> RunRecord | None:
+        """Take a paused run's lease only if none of its requirements is pending (one UPDATE);
+        None when some still are (the run stays paused). RunNotPaused when it is not paused."""
+        return self._acquire(run_id, [RunStatus.PAUSED], only_when_ready=True)
+
+    def _acquire(
+        self, run_id: str, from_statuses: Sequence[RunStatus], *, only_when_ready: bool
+    ) -> RunRecord | None:
         now = self.clock()
         allowed = [str(s) for s in from_statuses]
+        query = _ACQUIRE_READY_RUN if only_when_ready else _ACQUIRE_RUN
+        params = {"b_id": run_id, "b_allowed": allowed, "status": str(RunStatus.RUNNING), "updated_at": now,
+                  "heartbeat_at": now}
         with self.transaction() as conn:
-            result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == run_id, t.runs.c.status.in_(allowed))
-                .values(status=str(RunStatus.RUNNING), version=t.runs.c.version + 1, updated_at=now, heartbeat_at=now)
-            )
-            if result.rowcount != 1:
-                row = conn.execute(select(t.runs.c.status).where(t.runs.c.id == run_id)).first()
-                if row is None:
-                    raise NotFound("run", run_id)
-                if RunStatus.PAUSED in from_statuses:
-                    raise RunNotPaused(run_id, row.status)
-                raise RunBusy(run_id, row.status)
-        return self.get_run(run_id)
+            row = conn.execute(query, params).mappings().first()
+            if row is not None:
+                return RunRecord.from_row(row)
+            current = conn.execute(_RUN_STATUS, {"b_id": run_id}).first()
+            if current is None:
+                raise NotFound("run", run_id)
+            if only_when_ready and current.status in allowed:
+                return None  # still waiting on a person
+            if RunStatus.PAUSED in from_statuses:
+                raise RunNotPaused(run_id, current.status)
+            raise RunBusy(run_id, current.status)
+
+    def run_and_pending(self, run_id: str) -> tuple[RunRecord, int]:
+        """The run and how many of its requirements are pending, in one query."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_RUN_AND_PENDING, {"b_id": run_id}).first()
+        if row is None:
+            raise NotFound("run", run_id)
+        values = dict(row._mapping)
+        count = int(values.pop("pending_count"))
+        return RunRecord.from_row(values), count
 
     def save_run(
         self,
@@ -162,8 +240,12 @@ class RunStore(RequirementStore):
         error_kind: str | None = None,
         bump_round: bool = False,
         audit: dict[str, Any] | None = None,
+        calls: Sequence[CallResult] = (),
     ) -> RunRecord:
-        """Write the run under its lease; RunBusy when someone else moved it (e.g. a cancel)."""
+        """Write the run under its lease; RunBusy when someone else moved it (e.g. a cancel).
+
+        ``calls``: tool results to record in the same transaction (the state being saved holds
+        them); they are written even when the lease is gone, so a claim never stays open."""
         values: dict[str, Any] = {"version": expected_version + 1, "updated_at": self.clock()}
         if state is not None:
             values["state"] = dumps(state)
@@ -174,20 +256,41 @@ class RunStore(RequirementStore):
         if error is not None:
             values["error"] = error
             values["error_kind"] = error_kind
+        statement = _PAUSE_RUN if bump_round else _SAVE_RUN
         if bump_round:
-            values["round"] = t.runs.c.round + 1
+            values["b_new_round"] = 1
+        busy: str | None = None
         with self.transaction() as conn:
-            result = conn.execute(
-                update(t.runs).where(t.runs.c.id == run_id, t.runs.c.version == expected_version).values(**values)
-            )
-            if result.rowcount != 1:
-                row = conn.execute(select(t.runs.c.status).where(t.runs.c.id == run_id)).first()
-                if row is None:
+            row = conn.execute(statement, {"b_id": run_id, "b_version": expected_version, **values}).mappings().first()
+            events = self._finish_calls(conn, run_id, calls)
+            if row is None:
+                current = conn.execute(_RUN_STATUS, {"b_id": run_id}).first()
+                if current is None:
                     raise NotFound("run", run_id)
-                raise RunBusy(run_id, row.status)
-            if audit:
-                self._append(conn, run_id=run_id, **audit)
-        return self.get_run(run_id)
+                busy = current.status
+            else:
+                run = RunRecord.from_row(row)
+                if audit:
+                    events.append({"run_id": run_id, **audit})
+            self.append_many(conn, events)
+        if busy is not None:
+            raise RunBusy(run_id, busy)
+        return run
+
+    def _finish_calls(self, conn: Connection, run_id: str, calls: Sequence[CallResult]) -> list[dict[str, Any]]:
+        """Close the claims of tool calls that ran (as ``ExecutionStore.finish_execution`` does);
+        returns their audit events (``tool.executed``), for the caller to append with its own."""
+        now = self.clock()
+        events: list[dict[str, Any]] = []
+        for call in calls:
+            conn.execute(
+                _FINISH_CALL,
+                {"b_run_id": run_id, "b_call_key": call.call_key, "status": call.status, "result": call.result,
+                 "finished_at": now},
+            )
+            if call.audit:
+                events.append({"run_id": run_id, **call.audit})
+        return events
 
     def pause_run(
         self,
@@ -198,38 +301,47 @@ class RunStore(RequirementStore):
         specs: Sequence[NewRequirement],
         requester: str | None,
         agent_id: str | None = None,
+        calls: Sequence[CallResult] = (),
     ) -> RunRecord:
         """Create the new requirements and mark the run paused in one transaction, under the lease:
-        requirement rows exist if and only if the pause happened."""
+        requirement rows exist if and only if the pause happened. The state, the results of
+        ``calls`` and every audit row land in that transaction too."""
+        busy: str | None = None
         with self.transaction() as conn:
-            row = conn.execute(select(t.runs.c.round, t.runs.c.status).where(t.runs.c.id == run_id)).first()
+            params = {
+                "b_id": run_id,
+                "b_version": expected_version,
+                "b_new_round": 1 if specs else 0,
+                "version": expected_version + 1,
+                "updated_at": self.clock(),
+                "state": dumps(state),
+                "status": str(RunStatus.PAUSED),
+            }
+            row = conn.execute(_PAUSE_RUN, params).mappings().first()
+            events = self._finish_calls(conn, run_id, calls)
             if row is None:
-                raise NotFound("run", run_id)
-            result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == run_id, t.runs.c.version == expected_version)
-                .values(
-                    version=expected_version + 1,
-                    updated_at=self.clock(),
-                    state=dumps(state),
-                    status=str(RunStatus.PAUSED),
-                    round=t.runs.c.round + (1 if specs else 0),
-                )
-            )
-            if result.rowcount != 1:
-                raise RunBusy(run_id, row.status)
-            if specs:
-                self._insert_requirements(conn, run_id, row.round + 1, specs, requester=requester, agent_id=agent_id)
-            self._append(
-                conn,
-                action="run.paused",
-                actor=Actor.system(),
-                outcome="paused",
-                run_id=run_id,
-                agent_id=agent_id,
-                details={"new_requirements": len(specs)},
-            )
-        return self.get_run(run_id)
+                current = conn.execute(_RUN_STATUS, {"b_id": run_id}).first()
+                if current is None:
+                    raise NotFound("run", run_id)
+                busy = current.status
+            else:
+                paused = RunRecord.from_row(row)
+                if specs:
+                    self._insert_requirements(
+                        conn, run_id, paused.round, specs, requester=requester, agent_id=agent_id, events=events
+                    )
+                events.append({
+                    "action": "run.paused",
+                    "actor": Actor.system(),
+                    "outcome": "paused",
+                    "run_id": run_id,
+                    "agent_id": agent_id,
+                    "details": {"new_requirements": len(specs)},
+                })
+            self.append_many(conn, events)
+        if busy is not None:
+            raise RunBusy(run_id, busy)
+        return paused
 
     def cancel_run(self, run_id: str, actor: Actor, reason: str | None = None) -> RunRecord:
         """Cancel a run that has not finished; its pending requirements are cancelled with it."""

@@ -8,6 +8,7 @@ hold byte-identical documents (the audit chain hashes them).
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -56,6 +57,10 @@ Index("ix_runs_status", runs.c.status)
 Index("ix_runs_session", runs.c.session_id, runs.c.created_at)
 Index("ix_runs_requester_created", runs.c.requester, runs.c.created_at)
 Index("ix_runs_target_status", runs.c.target_id, runs.c.status)
+Index("ix_runs_channel_thread", runs.c.channel, runs.c.thread_ts, runs.c.created_at)
+Index("ix_runs_target_created", runs.c.target_id, runs.c.created_at)
+Index("ix_runs_created", runs.c.created_at)
+Index("ix_runs_status_created", runs.c.status, runs.c.created_at)
 
 requirements = Table(
     "requirements",
@@ -126,6 +131,8 @@ approvals = Table(
     UniqueConstraint("run_id", "call_key", name="uq_approvals_run_call"),
 )
 Index("ix_approvals_status", approvals.c.status)
+Index("ix_approvals_created", approvals.c.created_at)
+Index("ix_approvals_status_created", approvals.c.status, approvals.c.created_at)
 
 approval_votes = Table(
     "approval_votes",
@@ -182,7 +189,31 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
-Index("ix_audit_run", audit_events.c.run_id)
+Index("ix_audit_run_seq", audit_events.c.run_id, audit_events.c.seq)
+
+# Events committed on PostgreSQL but not chained yet: appends insert here without waiting for
+# each other, and whoever holds the sealing lock moves them into audit_events in id order,
+# chained (storage/audit_log.py; the window is written down in docs/security.md). Triggers
+# refuse UPDATE, and DELETE except by the sealer. Unused on SQLite, whose writers chain inline.
+audit_pending = Table(
+    "audit_pending",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("ts", String(40), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(128)),
+    Column("actor_name", String(256)),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(64)),
+    Column("run_id", String(ID)),
+    Column("requirement_id", String(ID)),
+    Column("agent_id", String(128)),
+    Column("tool_name", String(255)),
+    Column("arguments", Text),
+    Column("reason", Text),
+    Column("permalink", Text),
+    Column("details", Text),
+)
 
 slack_messages = Table(
     "slack_messages",
@@ -197,6 +228,7 @@ slack_messages = Table(
     UniqueConstraint("channel", "ts", name="uq_slack_messages_channel_ts"),
 )
 Index("ix_slack_messages_requirement", slack_messages.c.requirement_id)
+Index("ix_slack_messages_run", slack_messages.c.run_id)
 
 seen_events = Table(
     "seen_events",
@@ -204,6 +236,7 @@ seen_events = Table(
     Column("event_id", String(128), primary_key=True),
     Column("seen_at", DateTime(timezone=True), nullable=False),
 )
+Index("ix_seen_events_seen_at", seen_events.c.seen_at)
 
 api_tokens = Table(
     "api_tokens",

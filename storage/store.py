@@ -14,6 +14,10 @@ from sqlalchemy import (
 
 Clock = Callable[[], datetime]
 
+WRITE_FLAG = "signoff_write"
+"""Key in a pooled connection's ``info``, set by ``transaction()`` just before its BEGIN: this
+transaction will write (the SQLite dialect pops it to choose ``BEGIN IMMEDIATE``)."""
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -31,5 +35,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        """A write transaction (on SQLite it takes the write lock at BEGIN; plain reads do not)."""
+        with self.engine.connect() as conn:
+            conn.connection.info[WRITE_FLAG] = True
+            with conn.begin():
+                yield conn

@@ -106,4 +106,37 @@ HOME_RUNS_SCANNED = 500
 """How many of the newest runs are read to find a viewer's recent ones for the App Home."""
 
 HOME_PERMALINK_CACHE = 2000
-"""How many thread permalinks a process remembers for App Home links (they never change)."""
+"""How many message permalinks a process remembers (App Home links, the cards clicks come from); they never change."""
+
+AUDIT_SEAL_BATCH = 5000
+"""Pending audit events chained per statement pair by the sealer (PostgreSQL); it loops until none are left."""
+
+AUDIT_READ_BATCH = 10_000
+"""Audit rows fetched per keyset query by exports, verification and reads: the memory bound of a stream."""
+
+CARD_UPDATE_THREADS = 2
+"""Threads of the web process's card-update queue (``bot.slack.cards_sync``), apart from the default pool."""
+
+CARD_UPDATE_QUEUE_MAX = 1000
+"""Runs with card updates waiting at most; past it the deciding thread updates its cards itself (back-pressure)."""
+
+CARD_UPDATE_DRAIN_S = 10.0
+"""How long closing the web process waits for queued card updates before dropping them (the cards stay as they were)."""
+
+CARD_DIGESTS_REMEMBERED = 5000
+"""How many Slack messages' last drawn content a process remembers, to skip a ``chat.update`` that changes nothing."""
+
+SLACK_FOLLOWUPS_AT_ONCE = 4
+"""Slack listeners doing their after-ack work at once in a web process; the others wait, so acks keep the event loop."""
+
+SLACK_FOLLOWUP_WAIT_S = 1.0
+"""The longest a listener's after-ack work waits for a turn before going ahead anyway (a trigger_id lives 3 s)."""
+
+AUDIT_FLAGGED_ROWS = 1000
+"""Rows a database-side verification pass returns for Python to judge; past them it reads on in Python."""
+
+AUDIT_VERIFY_PARTS = 2
+"""``seq`` ranges a PostgreSQL ``signoff audit verify`` checks at once, each on its own connection (core)."""
+
+AUDIT_VERIFY_SPLIT_ROWS = 100_000
+"""From this many audit rows on, verification is split into ``AUDIT_VERIFY_PARTS`` ranges."""

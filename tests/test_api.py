@@ -142,6 +142,7 @@ class Env:
         make_worker(self.deps, forking=False).work(burst=True, logging_level="WARNING")
 
     def card_updates(self, req: RequirementRecord) -> list[Any]:
+        assert self.deps.card_queue.drain(10), "the web process's queued card updates are done"
         cards = {(m.channel, m.ts) for m in self.db.slack_messages(requirement_id=req.id)}
         return [c for c in self.slack.calls_to("chat.update") if (c.args.get("channel"), c.args.get("ts")) in cards]
 

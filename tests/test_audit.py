@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,19 +20,27 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from storage import Actor, Database, chain
 from storage.export import (
     COLUMNS,
+    FORMATS,
     HEADER_KEY,
     TRAILER_KEY,
+    ExportCount,
     csv_lines,
+    export_chunks,
+    export_database,
+    export_lines,
     jsonl_lines,
     neutralise,
+    verify_database,
     verify_lines,
     verify_rows,
+    verify_stored,
 )
 from storage.records import ActorKind
 from tests.conftest import migrated
@@ -290,6 +301,11 @@ def test_tampered_database_is_caught_and_names_the_row(db: Database, sql: str, s
     result = verify_rows(e.to_dict() for e in db.audit_events())
     assert not result.ok
     assert (result.seq, words in (result.reason or "")) == (seq, True), result.summary()
+    fast = verify_stored(db.audit_stored(batch=4))  # same verdict, same words
+    assert (fast.seq, fast.reason, fast.rows) == (result.seq, result.reason, result.rows)
+    for parts in (1, 2, 5):  # the CLI's path: on PostgreSQL the database's own pass, split in ranges of seq
+        in_database = verify_database(db, parts=parts)
+        assert (in_database.seq, in_database.reason, in_database.rows) == (result.seq, result.reason, result.rows)
 
 
 # ----------------------------------------------------------------------- CSV
@@ -408,3 +424,154 @@ def test_cli_errors_are_one_line(sqlite_db: Database, tmp_path: Path) -> None:
     empty.write_text("")
     nothing = invoke("audit", "verify", str(empty))
     assert nothing.exit_code == 1 and "holds no events" in nothing.stderr
+
+
+# ----------------------------------------------------------------------- fast paths
+
+
+def awkward(db: Database) -> None:
+    """Rows every cell rule applies to: formulas, JSON strings and numbers, escapes, non-ASCII."""
+    fill(db)
+    weird = "tab\there \"quoted\" back\\slash \x01\x1f\x7f \u2028 é ✓ 🎉\nnew line"
+    db.append_audit(action="=act", actor=Actor("=cmd", "@evil", ActorKind.HUMAN), outcome=weird, reason="+1",
+                    permalink="-1", run_id="r", agent_id="a", tool_name=weird, arguments="=1", details=-5)
+    db.append_audit(action="x", actor=Actor("U1"), arguments=[weird, {"k": weird}], details="plain")
+    db.append_audit(action="y", actor=Actor.system(), arguments={"": None, "z": [1.5, -0.0, 1e300]}, details=0,
+                    reason="", permalink="\\.", outcome=" spaced ")
+
+
+@pytest.mark.parametrize("filters", [{}, {"agent_id": "finance"}, {"actor_id": "U1"}])
+def test_fast_export_writes_the_same_bytes_as_the_reference(db: Database, filters: dict[str, Any]) -> None:
+    awkward(db)
+    rows = [e.to_dict() for e in db.audit_events(**filters)]
+    for fmt in FORMATS:
+        reference = "".join(export_lines(fmt, rows, filters=filters))
+        count = ExportCount()
+        fast = "".join(export_chunks(fmt, db.audit_stored(batch=4, **filters), filters=filters, count=count))
+        assert fast == reference, fmt
+        assert count.rows == len(rows) > 0
+        built = ExportCount()  # PostgreSQL: lines built by the database
+        assert "".join(export_database(db, fmt, query=filters, filters=filters, count=built)) == reference, fmt
+        assert built.rows == len(rows)
+    exported = io.StringIO("".join(export_chunks("jsonl", db.audit_stored(), filters=filters)))
+    assert verify_lines(exported).ok  # lines as a file reads them (U+2028 inside a value is no line end)
+
+
+def test_fast_verify_matches_the_reference_and_hashes_what_python_hashes(db: Database) -> None:
+    """On PostgreSQL the chain is written by the ``audit_seal`` SQL function: Python must agree with
+    every hash it wrote, escapes and non-ASCII included."""
+    awkward(db)
+    assert verify_stored(db.audit_stored(batch=3)).summary() == "chain OK: 15 events"
+    assert verify_database(db).summary() == "chain OK: 15 events"
+    assert {verify_database(db, parts=n).summary() for n in (2, 4, 15, 40)} == {"chain OK: 15 events"}
+    assert chain.first_break(e.to_dict() for e in db.audit_events()) is None
+    for rows in db.audit_stored():
+        for row in rows:
+            assert chain.stored_hash(row, row[15]) == chain.chain_hash(chain.decoded(row), row[15]) == row[16]
+
+
+def test_fast_verify_falls_back_to_decoded_values_for_non_canonical_json(db: Database) -> None:
+    fill(db, 3)
+    _drop_triggers(db)
+    with db.engine.begin() as conn:  # same values, other spelling: the hash covers values, not bytes
+        conn.execute(text("UPDATE audit_events SET details = '{ \"nested\": {\"b\": [1, {\"c\": null}]}, \"i\": 1 }' "
+                          "WHERE seq = 2"))
+    assert verify_stored(db.audit_stored()).summary() == "chain OK: 3 events"
+    assert verify_database(db).summary() == "chain OK: 3 events"
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET details = '{\"i\": 7}' WHERE seq = 2"))
+    for broken in (verify_stored(db.audit_stored()), verify_database(db)):
+        assert (broken.seq, broken.reason) == (2, "the row's content does not match its hash (the row was edited)")
+
+
+def test_append_many_appends_in_order_in_one_transaction(db: Database) -> None:
+    fill(db, 2)
+    with db.transaction() as conn:
+        returned = db.append_many(conn, [{"action": f"batch.{i}", "actor": Actor("U1"), "details": {"i": i}}
+                                         for i in range(5)])
+    assert [e.action for e in returned] == [f"batch.{i}" for i in range(5)]
+    events = list(db.audit_events())
+    assert [e.action for e in events[2:]] == [f"batch.{i}" for i in range(5)]
+    assert [e.seq for e in events] == list(range(1, 8))
+    assert verify_stored(db.audit_stored()).ok
+    with pytest.raises(TypeError, match="unknown audit fields: colour"), db.transaction() as conn:
+        db.append_many(conn, [{"action": "x", "actor": Actor("U1"), "colour": "red"}])
+    with pytest.raises(RuntimeError), db.transaction() as conn:  # a failed transaction appends nothing
+        db.append_many(conn, [{"action": "lost", "actor": Actor("U1")}])
+        raise RuntimeError("rolled back")
+    assert [e.action for e in db.audit_events()][-1] == "batch.4"
+    assert verify_stored(db.audit_stored()).summary() == "chain OK: 7 events"
+
+
+@pytest.mark.postgres
+def test_an_event_no_appender_sealed_is_chained_by_the_next_read(pg_url: str) -> None:
+    db = migrated(pg_url)
+    try:
+        fill(db, 3)
+        with db.engine.begin() as conn:  # a transaction that ends without the sealing step
+            db.append_many(conn, [{"action": "straggler", "actor": Actor("U1")}])
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM audit_pending")).scalar() == 1
+        assert [e.action for e in db.audit_events()][-1] == "straggler"  # the read sealed it first
+        assert verify_stored(db.audit_stored()).summary() == "chain OK: 4 events"
+        with db.engine.begin() as conn:
+            db.append_many(conn, [{"action": "periodic", "actor": Actor("U1")}])
+        assert db.seal_audit() == 1 and db.seal_audit() == 0
+        with db.engine.begin() as conn:
+            db.append_many(conn, [{"action": "worker", "actor": Actor("U1")}])
+        assert db.maintain_audit() == 1  # the worker's periodic pass: seal, then vacuum the queue
+        assert verify_database(db).summary() == "chain OK: 6 events"
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sql", ["UPDATE audit_pending SET action = 'x'", "DELETE FROM audit_pending",
+                                 "TRUNCATE audit_pending"])
+def test_pending_events_cannot_be_changed_or_dropped_outside_the_sealer(pg_url: str, sql: str) -> None:
+    db = migrated(pg_url)
+    try:
+        with db.engine.begin() as conn:
+            db.append_many(conn, [{"action": "pending", "actor": Actor("U1")}])
+        with pytest.raises(DBAPIError, match="only moved into the chain by the sealer"), db.engine.begin() as conn:
+            conn.execute(text(sql))
+        assert [e.action for e in db.audit_events()] == ["pending"]
+    finally:
+        db.dispose()
+
+
+WRITER = """
+import sys
+from storage.database import Database
+from storage.records import Actor
+
+db = Database(sys.argv[1])
+name = sys.argv[2]
+for i in range(60):
+    if i % 10 == 9:
+        with db.transaction() as conn:
+            db.append_many(conn, [{"action": "batch", "actor": Actor(name), "details": {"i": i, "j": j}}
+                                  for j in range(3)])
+    else:
+        db.append_audit(action="single", actor=Actor(name), details={"i": i, "j": 0})
+db.dispose()
+"""
+
+
+@pytest.mark.postgres
+def test_eight_concurrent_writer_processes_make_one_valid_chain(pg_url: str) -> None:
+    db = migrated(pg_url)
+    try:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        writers = [subprocess.Popen([sys.executable, "-c", WRITER, pg_url, f"W{n}"], env=env) for n in range(8)]
+        assert [w.wait(timeout=120) for w in writers] == [0] * 8
+        events = list(db.audit_events())
+        assert verify_stored(db.audit_stored()).summary() == f"chain OK: {8 * (54 + 18)} events"
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM audit_pending")).scalar() == 0
+        for n in range(8):  # each writer's events, once each, in the order it appended them
+            mine = [(e.details["i"], e.details["j"]) for e in events if e.actor_id == f"W{n}"]
+            assert mine == [(i, j) for i in range(60) for j in range(3 if i % 10 == 9 else 1)]
+    finally:
+        db.dispose()

@@ -16,6 +16,7 @@ from bot.slack.base import refusal_text
 from bot.slack.thread_replies import match_reply, parse_field_lines
 from runner.examples import process_refund, send_customer_email
 from runner.tools import tool
+from runner.workflow import Step, Workflow
 from storage.errors import AlreadyDecided, InvalidDecision, NotAnApprover, NotFound, SelfApproval
 from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
 from storage.redaction import MASK
@@ -870,3 +871,241 @@ def test_the_approvals_list_says_how_many_it_shows() -> None:
     assert f"Showing {len(listed)} of 61" in all_text(blocks) and f"and {61 - len(listed)} more" in all_text(blocks)
     text, blocks = cards.approvals_message(items[:3], total=3)
     assert "Showing" not in all_text(blocks) and "more" not in all_text(blocks)
+
+
+# --------------------------------------------------------------------------- workflow output review and routes
+
+
+def _summarize(text: str) -> str:
+    return text
+
+
+REVIEW_FLOW = Workflow(id="review-flow", steps=[Step(name="Summarize", executor=_summarize,
+                                                      requires_output_review=True)])
+REVIEW_FN = REVIEW_FLOW.lookup(None, "Summarize")
+
+
+def review_req(output: str, **changes: Any) -> RequirementRecord:
+    values: dict[str, Any] = {
+        "kind": RequirementKind.STEP_OUTPUT_REVIEW,
+        "tool_name": "Summarize",
+        "tool_call_id": None,
+        "tool_args": {"output": output},
+        "message": "Check the summary before it is sent.",
+    }
+    return make_req(**(values | changes))
+
+
+def review_card(req: RequirementRecord) -> tuple[str, list[dict[str, Any]]]:
+    """The card as the notifier builds it: editable as the review's Function says."""
+    run = make_run(**WORKFLOW_RUN)
+    text, blocks = cards.requirement_card(run, req, **notifier.card_options(req, REVIEW_FN))
+    return text, ok(text, blocks)
+
+
+def test_output_review_card_has_approve_reject_edit() -> None:
+    assert REVIEW_FN is not None
+    req = review_req("Revenue rose 4% <b>&</b> costs fell.")
+    text, blocks = review_card(req)
+    body = all_text(blocks)
+    assert ":mag: Review a step's output" in body and "*Step:* `Summarize`" in body
+    assert "> Check the summary before it is sent." in body
+    assert "*Output to review:*" in body and "&lt;b&gt;&amp;&lt;/b&gt;" in body
+    buttons = {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert list(buttons) == [cards.APPROVE, cards.REJECT, cards.EDIT]  # short: nothing more to view
+    assert buttons[cards.APPROVE]["value"] == f"req1|{req.current_hash}"
+    assert buttons[cards.EDIT]["text"]["text"] == "Edit" and buttons[cards.EDIT]["value"] == "req1"
+    assert text.startswith("*Data pipeline* asks for a review: the output of step `Summarize`.")
+    assert cards.step_output_message(make_run(**WORKFLOW_RUN), req) is None
+
+
+def test_output_review_edit_modal_holds_the_whole_output() -> None:
+    assert REVIEW_FN is not None
+    output = "Line one\n" + "word " * 500  # 2,509 characters: one input holds it whole
+    req = review_req(output)
+    view = modals.edit_modal(req, REVIEW_FN.parameters, modals.Metadata("req1", "C_OPS", "1.2", req.current_hash))
+    assert not validate_view(view), validate_view(view)
+    View(**view).validate_json()
+    assert view["title"]["text"] == "Edit the output" and view["submit"]["text"] == "Approve"
+    box = elements(view)["arg:output"]
+    assert box["type"] == "plain_text_input" and box["multiline"] is True
+    assert box["initial_value"] == output  # every character
+    assert "exactly what flows on" in all_text(view["blocks"])
+    assert modals.Metadata.load(view["private_metadata"]).args_hash == req.current_hash
+    edited = "  A shorter summary.\n"
+    state = {"arg:output": {modals.VALUE: {"type": "plain_text_input", "value": edited}}}
+    offered = modals.editable_fields(req, REVIEW_FN.parameters, [])
+    assert modals.parse_edit(state, REVIEW_FN.parameters, offered) == {"output": edited}  # kept exactly
+
+
+@pytest.mark.parametrize("output", ["x" * 10_000, "ok\u200b hidden"], ids=["10000-chars", "invisible"])
+def test_output_review_not_editable_when_an_input_cannot_hold_it(output: str) -> None:
+    assert REVIEW_FN is not None
+    req = review_req(output)
+    assert not notifier.card_options(req, REVIEW_FN)["editable"]
+    _, blocks = review_card(req)
+    assert cards.EDIT not in action_ids(blocks)  # never offers a value it cannot hold whole
+    assert cards.NOT_EDITABLE_OUTPUT[:40] in all_text(blocks)
+    if len(output) > cards.STEP_OUTPUT_PREVIEW_CHARS:
+        body = all_text(blocks)
+        assert "of 10,000 characters" in body and len(body) < 6000
+        assert action_ids(blocks) == [cards.APPROVE, cards.REJECT, cards.VIEW_ARGS]
+        thread = cards.step_output_message(make_run(**WORKFLOW_RUN), req)
+        assert thread is not None
+        ok(*thread)
+        assert "Output of *Summarize*, for review" in thread[1][0]["text"]["text"]
+        code = "".join(b["text"]["text"][3:-3] for b in thread[1][1:] if b["type"] == "section")
+        assert code == output  # whole in the thread
+        assert unrender(read_all_pages(req)) == output  # and behind "View full output"
+
+
+def test_output_review_decided_cards() -> None:
+    run = make_run(**WORKFLOW_RUN)
+    edited = review_req(
+        "draft", status=RequirementStatus.APPROVED, resolved_by="U_BOB", resolved_by_name="bob", resolved_at=NOW,
+        resolution={"edited_args": {"output": "final <text>"}, "original_args": {"output": "draft"}},
+    )
+    text, blocks = cards.decided_card(run, edited)
+    ok(text, blocks)
+    assert "Edited and approved* by <@U_BOB>" in all_text(blocks) and "*Edited output:* `final &lt;text&gt;`" in \
+        all_text(blocks)
+    assert text.startswith("Edited and approved: the output of step `Summarize`")
+    rejected = review_req("draft", status=RequirementStatus.REJECTED, resolved_by="U_BOB", resolved_at=NOW,
+                          resolution={"note": "too vague"})
+    text, blocks = cards.decided_card(run, rejected)
+    ok(text, blocks)
+    assert "*Rejected* by <@U_BOB>" in all_text(blocks) and "*Note:* `too vague`" in all_text(blocks)
+
+
+ROUTES = ["quick_analysis", "deep_analysis", "escalate_to_a_human"]
+
+
+def route_req(choices: list[str], field_type: str = "str", **changes: Any) -> RequirementRecord:
+    values: dict[str, Any] = {
+        "kind": RequirementKind.STEP_ROUTE_SELECTION,
+        "tool_name": "Analysis router",
+        "tool_call_id": None,
+        "tool_args": {"previous_output": "Ticket 77: the export is slow."},
+        "message": "Which analysis should run?",
+        "user_input_schema": [{"name": "route", "field_type": field_type, "description": "The route to take",
+                               "required": True, "choices": choices, "value": None}],
+    }
+    return make_req(**(values | changes))
+
+
+def test_route_selection_card_lists_the_choices() -> None:
+    run = make_run(**WORKFLOW_RUN)
+    text, blocks = cards.requirement_card(run, route_req(ROUTES))
+    ok(text, blocks)
+    body = all_text(blocks)
+    assert ":twisted_rightwards_arrows: Choose a route" in body and "*Step:* `Analysis router`" in body
+    assert "> Which analysis should run?" in body and "Ticket 77: the export is slow." in body
+    assert "*Choices for `route`* (pick one): `quick_analysis`, `deep_analysis`, `escalate_to_a_human`" in body
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(e["action_id"], e["text"]["text"]) for e in buttons] == [(cards.INPUT, "Choose")]
+    assert "reply in this thread with the name of your choice" in body
+    assert text.startswith("*Data pipeline* asks which route to take: step `Analysis router`.")
+    _, several = cards.requirement_card(run, route_req(ROUTES, "list"))
+    assert "(one or more)" in all_text(several) and "separated by commas" in all_text(several)
+
+
+def test_route_selection_modal_selects_exact_values() -> None:
+    long_route = "route_" + "x" * 120  # display text cut to 75, the value exact
+    req = route_req([*ROUTES, long_route])
+    view = modals.input_modal(req, meta())
+    assert not validate_view(view), validate_view(view)
+    View(**view).validate_json()
+    assert view["title"]["text"] == "Choose"
+    select = elements(view)["field:route"]
+    assert select["type"] == "static_select"
+    assert [o["value"] for o in select["options"]] == [*ROUTES, long_route]
+    assert len(select["options"][-1]["text"]["text"]) == 75
+    state = {"field:route": {modals.VALUE: {"type": "static_select", "selected_option": select["options"][-1]}}}
+    assert modals.parse_input(state, req.user_input_schema) == {"route": long_route}
+
+    several = route_req(ROUTES, "list", user_input_schema=[
+        route_req(ROUTES, "list").user_input_schema[0] | {"value": ["deep_analysis"]}])
+    view = modals.input_modal(several, meta())
+    assert not validate_view(view), validate_view(view)
+    View(**view).validate_json()
+    multi = elements(view)["field:route"]
+    assert multi["type"] == "multi_static_select" and multi["initial_options"][0]["value"] == "deep_analysis"
+    picked = [multi["options"][0], multi["options"][2]]
+    state = {"field:route": {modals.VALUE: {"type": "multi_static_select", "selected_options": picked}}}
+    assert modals.parse_input(state, several.user_input_schema) == {"route": ["quick_analysis", "escalate_to_a_human"]}
+
+
+def test_more_choices_than_a_menu_holds() -> None:
+    many = [f"region_{i:03d}" for i in range(150)]
+    req = route_req(many, "list")
+    text, blocks = cards.requirement_card(make_run(**WORKFLOW_RUN), req)
+    ok(text, blocks)
+    body = all_text(blocks)
+    assert "150 choices, more than a menu holds: reply in this thread" in body
+    assert "`region_000`" in body and "`region_149`" in body  # all listed
+    view = modals.input_modal(req, meta())
+    assert not validate_view(view), validate_view(view)
+    box = elements(view)["field:route"]
+    assert box["type"] == "plain_text_input" and "type names separated by commas" in \
+        next(b for b in view["blocks"] if b.get("block_id") == "field:route")["hint"]["text"]
+    state = {"field:route": {modals.VALUE: {"type": "plain_text_input", "value": " region_001, region_149 "}}}
+    assert modals.parse_input(state, req.user_input_schema) == {"route": ["region_001", "region_149"]}
+    huge = route_req([f"choice_{i}_" + "y" * 150 for i in range(100)])  # each too long for an option value
+    text, blocks = cards.requirement_card(make_run(**WORKFLOW_RUN), huge)
+    ok(text, blocks)
+    sections = " ".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert re.search(r"…and \d+ more\.", sections) and cards.INPUT in action_ids(blocks)
+    assert "100 choices, more than a menu holds" in all_text(blocks)
+
+
+def test_any_input_field_with_choices_is_a_select() -> None:
+    req = make_req(kind=RequirementKind.USER_INPUT, user_input_schema=[
+        {"name": "city", "field_type": "str"},
+        {"name": "tier", "field_type": "str", "choices": ["gold", "silver"], "value": "silver"},
+    ])
+    view = modals.input_modal(req, meta())
+    assert not validate_view(view), validate_view(view)
+    els = elements(view)
+    assert els["field:city"]["type"] == "plain_text_input"
+    assert els["field:tier"]["type"] == "static_select" and els["field:tier"]["initial_option"]["value"] == "silver"
+
+
+def test_thread_reply_for_a_choice() -> None:
+    one = route_req(ROUTES, id="a")
+    assert match_reply([one], "deep_analysis") == ("a", {"route": "deep_analysis"})
+    assert match_reply([one], "route: quick_analysis") == ("a", {"route": "quick_analysis"})
+    several = route_req(ROUTES, "list", id="b")
+    assert match_reply([several], "quick_analysis, deep_analysis") == ("b", {"route": ["quick_analysis",
+                                                                                       "deep_analysis"]})
+
+
+def test_step_error_card_offers_its_choices() -> None:
+    req = make_req(
+        kind=RequirementKind.STEP_ERROR, tool_name="Load", tool_call_id=None,
+        tool_args={"error": "connection reset <by peer>", "error_type": "ConnectionError"},
+        message="Step 'Load' failed: connection reset. Retry it, or skip it and go on?",
+        user_input_schema=[{"name": "decision", "field_type": "str", "choices": ["retry", "skip"],
+                            "description": "retry the step, or skip it and go on", "required": True}],
+    )
+    text, blocks = cards.requirement_card(make_run(**WORKFLOW_RUN), req)
+    ok(text, blocks)
+    body = all_text(blocks)
+    assert ":x: A step failed: retry or skip" in body and "*Step:* `Load`" in body
+    assert "connection reset &lt;by peer&gt;" in body and "*Choices for `decision`* (pick one): `retry`, `skip`" in body
+    assert action_ids(blocks) == [cards.INPUT]
+    assert match_reply([req], "retry") == ("req1", {"decision": "retry"})
+    view = modals.input_modal(req, meta())
+    assert not validate_view(view), validate_view(view)
+    assert [o["value"] for o in elements(view)["field:decision"]["options"]] == ["retry", "skip"]
+
+
+@pytest.mark.parametrize("kind", list(RequirementKind))
+def test_every_kind_of_request_has_a_card(kind: RequirementKind) -> None:
+    """A kind the cards do not know would fail to post (a KeyError in the worker): none is left out."""
+    req = make_req(kind=kind, user_input_schema=[{"name": "value", "field_type": "str"}])
+    run = make_run(**WORKFLOW_RUN)
+    ok(*cards.requirement_card(run, req))
+    decided = make_req(kind=kind, status=RequirementStatus.REJECTED, resolved_by="U_BOB", resolved_at=NOW)
+    ok(*cards.decided_card(run, decided))
+    ok(*cards.status_message(run, [req]))
+    ok(*cards.approvals_message([(req, run, None)]))

@@ -46,10 +46,10 @@ def test_db_upgrade_on_a_temporary_sqlite(tmp_path: Path) -> None:
     database = tmp_path / "cli.db"
     done = signoff("db", "upgrade", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "database at revision 0003"
+    assert done.stdout.strip() == "database at revision 0004"
     assert database.exists()
     again = signoff("db", "upgrade", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
-    assert again.returncode == 0 and again.stdout.strip() == "database at revision 0003"  # idempotent
+    assert again.returncode == 0 and again.stdout.strip() == "database at revision 0004"  # idempotent
 
 
 def test_worker_without_redis_says_so_in_one_line(tmp_path: Path) -> None:

@@ -545,3 +545,46 @@ def test_edit_and_approve_from_the_schema_form(console: Console) -> None:
     assert decided.status is RequirementStatus.APPROVED
     edited = decided.resolution["edited_args"]
     assert edited["amount"] == 60 and edited["customer_id"] == "42"
+
+
+def test_workflow_checkpoints_in_the_console_route_choice_and_output_edit(console: Console) -> None:
+    """A Router's choice is a select of its routes (a forged one is refused, nothing applied), and
+    a step's output review can be edited from the console, through the same decision service."""
+    from tests import workflow_slack_agents as flows
+
+    for workflow in flows.workflows:
+        console.bot.deps.registry.targets[workflow.id] = workflow
+    flows.SEEN.clear()
+    run = console.bot.start("route-flow The export is slow", user="U_ALICE")
+    (choice,) = console.bot.pending(run)
+    assert choice.kind.value == "step_route_selection"
+    http, csrf = console.sign_in("U_ALICE")
+    with http:
+        page = http.get(f"/console/requirements/{choice.id}")
+        assert "<select" in page.text and 'name="field.route"' in page.text and "deep_analysis" in page.text
+        forged = http.post(f"/console/requirements/{choice.id}/decide",
+                           data={"action": "answer", "csrf": csrf, "seen_hash": choice.current_hash,
+                                 "field.route": '"rm -rf"'})
+        assert forged.status_code == 422 and "is not a choice" in forged.text
+        assert console.db.get_requirement(choice.id).is_pending
+        chosen = http.post(f"/console/requirements/{choice.id}/decide",
+                           data={"action": "answer", "csrf": csrf, "seen_hash": choice.current_hash,
+                                 "field.route": '"deep_analysis"'})
+        assert chosen.status_code == 303
+    assert console.db.get_requirement(choice.id).resolution["values"] == {"route": "deep_analysis"}
+
+    review_run = console.bot.start("review-flow quarterly numbers", user="U_ALICE")
+    (review,) = console.bot.pending(review_run)
+    http, csrf = console.sign_in("U_ALICE")
+    with http:
+        page = http.get(f"/console/requirements/{review.id}")
+        assert 'name="arg.output"' in page.text
+        done = http.post(f"/console/requirements/{review.id}/decide",
+                         data={"action": "edit", "csrf": csrf, "seen_hash": review.current_hash,
+                               "arg.output": "Edited in the console."})
+        assert done.status_code == 303
+    decided = console.db.get_requirement(review.id)
+    assert decided.status is RequirementStatus.APPROVED
+    assert decided.resolution["edited_args"] == {"output": "Edited in the console."}
+    console.bot.drain()
+    assert ("Send", "Edited in the console.") in flows.SEEN

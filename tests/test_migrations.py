@@ -6,16 +6,36 @@ Real PostgreSQL (a fresh schema per test) and real subprocesses of the installed
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from alembic import command
+from sqlalchemy import create_engine, insert, inspect, text
 
+from storage import chain
+from storage import schema as t
 from storage.database import Database
 from storage.errors import ConfigError, SchemaBehind
-from storage.migrate import head
+from storage.export import verify_database
+from storage.migrate import MIGRATIONS, alembic_config, head
+from storage.records import Actor
 from tests.test_cli import ROOT, SIGNOFF, one_error_line, signoff
+
+
+def _revision(name: str) -> ModuleType:
+    """A migration module (its file name starts with a digit, so it is loaded by path)."""
+    (path,) = (MIGRATIONS / "versions").glob(f"{name}_*.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+INDEXES: tuple[tuple[str, str, list[str]], ...] = _revision("0004").INDEXES
 
 
 @pytest.mark.postgres
@@ -90,3 +110,38 @@ def test_db_upgrade_with_a_bad_url_is_one_line(tmp_path: Path) -> None:
     unknown = signoff("db", "upgrade", cwd=tmp_path, DATABASE_URL="mysql+nosuchdriver://x/y")
     one_error_line(unknown)
 
+
+
+def test_0004_continues_an_existing_chain_adds_the_indexes_and_downgrades(db_url: str) -> None:
+    """A database at 0003 with a chain (written row by row as 0003's code did) upgrades to 0004:
+    new appends (sealed on PostgreSQL, inline on SQLite) continue that chain, and the indexes the
+    big-table plans asked for exist; downgrading to 0003 and back is clean."""
+    db = Database(db_url)
+    try:
+        db.upgrade("0003")
+        prev = chain.GENESIS_HASH
+        with db.engine.begin() as conn:
+            for seq in range(1, 4):
+                row = {name: None for name in chain.HASHED_FIELDS} | {
+                    "seq": seq, "ts": f"2026-11-0{seq}T09:00:00.000000Z", "actor_kind": "human", "actor_id": "U1",
+                    "action": "requirement.approved", "run_id": "r1"}
+                digest = chain.chain_hash(row, prev)
+                conn.execute(insert(t.audit_events).values(**row, prev_hash=prev, hash=digest))
+                prev = digest
+        db.upgrade()
+        db.append_audit(action="after.upgrade", actor=Actor("U2"), run_id="r1", arguments={"n": 1})
+        assert verify_database(db).summary() == "chain OK: 4 events"
+        assert [e.action for e in db.audit_events(run_id="r1")][-1] == "after.upgrade"
+        with db.engine.connect() as conn:
+            indexes = {i["name"] for table in ("runs", "audit_events", "slack_messages", "seen_events", "approvals")
+                       for i in inspect(conn).get_indexes(table)}
+            assert {name for name, _table, _columns in INDEXES} <= indexes
+            assert "ix_audit_run" not in indexes and "audit_pending" in inspect(conn).get_table_names()
+        command.downgrade(alembic_config(db.engine), "0003")
+        with db.engine.connect() as conn:
+            assert "audit_pending" not in inspect(conn).get_table_names()
+            assert "ix_audit_run" in {i["name"] for i in inspect(conn).get_indexes("audit_events")}
+        db.upgrade()
+        assert verify_database(db).summary() == "chain OK: 4 events"
+    finally:
+        db.dispose()

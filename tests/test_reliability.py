@@ -416,7 +416,7 @@ def test_the_deadline_holds_in_the_update_itself(env: Env, fake_openai: FakeOpen
     assert req.expires_at is not None
     late = req.expires_at + timedelta(seconds=1)
     with env.db.transaction() as conn:
-        assert not env.db._transition(conn, req, RequirementStatus.APPROVED, Actor("U_ALICE"), {}, late)
+        assert not env.db._transition(conn, req.id, RequirementStatus.APPROVED, Actor("U_ALICE"), {}, late)
     assert env.db.get_requirement(req.id).is_pending
 
 

@@ -132,3 +132,29 @@ def test_no_model_configured_says_exactly_what_to_set(tmp_path: Path) -> None:
 def test_an_unknown_agent_is_one_line(chat_env: dict[str, str], tmp_path: Path) -> None:
     out, code = finish(spawn(chat_env, "nobody", "hello", cwd=tmp_path))
     assert code == 1 and "there is no agent" in out and "finance" in out and "Traceback" not in out
+
+
+def test_a_router_choice_and_an_output_edit_at_the_keyboard(chat_env: dict[str, str], tmp_path: Path) -> None:
+    """Workflow checkpoints in the terminal: a route is chosen among the router's choices (a name
+    that is not one is asked again, nothing applied), and a step's output is edited before it flows on."""
+    env = chat_env | {"SIGNOFF_AGENTS": "tests.workflow_slack_agents"}
+    child = spawn(env, "route-flow", "The export is slow", cwd=tmp_path)
+    child.expect("choices: quick_analysis, deep_analysis, escalate")
+    child.expect("route")
+    child.sendline("rm -rf")
+    child.expect("Please select one of the available options")
+    child.sendline("deep_analysis")
+    out, code = finish(child)
+    assert code == 0, out
+    assert any(a == "requirement.answered" and via == "terminal" for a, _, via in audit(env))
+
+    child = spawn(env, "review-flow", "quarterly numbers", cwd=tmp_path)
+    child.expect("step output needs review")
+    child.expect(r"\[e\]dit")
+    child.sendline("e")
+    child.expect("The output to go on with")
+    child.sendline("Edited at the keyboard.")
+    out, code = finish(child)
+    assert code == 0, out
+    assert "Edited at the keyboard." in out
+    assert any(a == "requirement.edited" and via == "terminal" for a, _, via in audit(env))

@@ -2,8 +2,10 @@
 ``decide``, the one path from a listener to the decision service.
 
 The listeners (``slash_commands``, ``interactions``, ``thread_replies``) acknowledge first (Slack
-gives 3 s), then do their blocking work (SQL, RQ, the synchronous Slack client that updates
-cards) in ``asyncio.to_thread`` so the event loop keeps serving other requests. What they say
+gives 3 s), then do their blocking work (SQL, RQ) in ``asyncio.to_thread`` so the event loop keeps
+serving other requests; the cards a decision changes are updated later, on the card queue's own
+threads (``bot.slack.cards_sync``), and ``bot.slack.app.FollowUpGate`` bounds how many listeners
+do their after-ack work at once. What they say
 back is ephemeral, seen only by the person who acted; ``refusal_text`` words every domain refusal
 (``storage.errors``) the same way wherever it surfaces. ``decide`` calls
 ``DecisionService.decide`` as the Slack user who acted (the service refreshes the cards and
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +40,7 @@ from storage.errors import (
     StaleArguments,
 )
 from storage.records import Actor, Principal, RequirementStatus, Surface
+from storage.timeouts import HOME_PERMALINK_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,7 @@ class HandlerBase:
     def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
         self.deps = deps
         self.client = client
+        self._links: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def ephemeral(
         self,
@@ -121,14 +126,25 @@ class HandlerBase:
                 log.warning("could not tell %s in a DM: %s", user, exc.response.get("error"))
 
     async def permalink(self, channel: str | None, ts: str | None) -> str | None:
+        """A message's permalink, remembered: it never changes, and every click on a card asks for
+        its card's (a second approver, a double click, clicks on a card already decided), a Slack
+        round trip on the event loop each. A failure is not remembered."""
         if not (channel and ts):
             return None
+        key = (channel, ts)
+        if key in self._links:
+            self._links.move_to_end(key)
+            return self._links[key]
         try:
             response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-            return str(response.get("permalink"))
         except SlackApiError as exc:
             log.info("chat.getPermalink failed: %s", exc.response.get("error"))
             return None
+        link = str(response.get("permalink"))
+        self._links[key] = link
+        while len(self._links) > HOME_PERMALINK_CACHE:
+            self._links.popitem(last=False)
+        return link
 
 
 class Decider(HandlerBase):
@@ -172,7 +188,8 @@ class Decider(HandlerBase):
             )
         except SignoffError as exc:
             await self.ephemeral(channel, user, refusal_text(exc), thread_ts=thread_ts, respond=respond)
-            if isinstance(exc, AlreadyDecided | RequirementExpired | StaleArguments):
+            if isinstance(exc, StaleArguments):
+                # The service itself redraws after AlreadyDecided and RequirementExpired.
                 await asyncio.to_thread(self.refresh_one, requirement_id)
             return None
         except Exception:

@@ -12,6 +12,11 @@ declared set is unknown), and every model- or user-controlled string escaped thr
 ``<requirement id>|<sha256 of the arguments shown>`` (see :func:`parse_action_value`) so a click
 approves what the card showed, never arguments that changed since; the click handler loads
 everything else from SQL.
+
+Workflow checkpoints are cards too: a step's confirmation or input shows the previous step's
+output, an output review the output under review (Approve, Reject, and Edit when one input can
+hold it whole), a Router's route selection its choices; a long output is cut on the card and
+posted whole in the thread (:func:`step_output_message`).
 """
 
 from __future__ import annotations
@@ -24,14 +29,24 @@ from typing import Any
 from bot.slack.limits import (
     MAX_BUTTON_VALUE,
     MAX_MESSAGE_BLOCKS,
+    MAX_OPTION_VALUE,
     MAX_SECTION_FIELD_TEXT,
     MAX_SECTION_FIELDS,
     MAX_SECTION_TEXT,
+    MAX_SELECT_OPTIONS,
     truncate,
 )
 from bot.slack.mrkdwn import bold, code, code_block, code_text, cut, escape, safe_cut
 from storage import redaction
-from storage.records import RequirementKind, RequirementRecord, RequirementStatus, RunRecord, RunStatus
+from storage.records import (
+    ANSWER_KINDS,
+    EDIT_KINDS,
+    RequirementKind,
+    RequirementRecord,
+    RequirementStatus,
+    RunRecord,
+    RunStatus,
+)
 from storage.redaction import redact
 
 # action ids (bot.slack.app routes them to bot.slack.interactions)
@@ -53,14 +68,32 @@ ARG_PREVIEW_CHARS = 300
 """How much of one argument value a card shows; the rest is behind "View full arguments"."""
 MAX_ARG_FIELDS = 2 * MAX_SECTION_FIELDS
 STEP_OUTPUT_PREVIEW_CHARS = 1500
-"""How much of the previous step's output a step card shows; the whole of it goes in the thread."""
+"""How much of a step's output a step card shows; the whole of it goes in the thread."""
 PREVIOUS_OUTPUT = "previous_output"
 """The argument of a workflow step requirement that holds the previous step's output."""
-STEP_KINDS = (RequirementKind.STEP_CONFIRMATION, RequirementKind.STEP_USER_INPUT)
+REVIEWED_OUTPUT = "output"
+"""The argument of an output review that holds the output under review (an edit replaces it)."""
+STEP_KINDS = (
+    RequirementKind.STEP_CONFIRMATION,
+    RequirementKind.STEP_USER_INPUT,
+    RequirementKind.STEP_OUTPUT_REVIEW,
+    RequirementKind.STEP_ROUTE_SELECTION,
+    RequirementKind.STEP_ERROR,
+)
+INPUT_KINDS = tuple(sorted(ANSWER_KINDS))
+"""Requests a person answers with values (the modal, or a thread reply)."""
+EDITABLE_KINDS = EDIT_KINDS
+MAX_CHOICE_SECTIONS = 4
+"""Sections a card spends listing a field's choices (the rest are named by the refusal of a wrong one)."""
 TEXT_FALLBACK_CHARS = 3000
 MAX_ID_CHARS = 64
 """Requirement and run ids, and argument hashes, are never longer (a button value is clipped to it)."""
 EDITED_BY_REVIEWER = "Edited by a reviewer: these are the arguments being voted on."
+NOT_EDITABLE_OUTPUT = (
+    "This output cannot be edited in Slack: an edit box holds 3,000 visible characters at most and "
+    "is never pre-filled with a cut, masked or invisible-character copy. Approve it as it is, or "
+    "reject it with a note."
+)
 
 Blocks = list[dict[str, Any]]
 Declared = Collection[str] | None
@@ -70,9 +103,20 @@ _KIND_TITLE = {
     RequirementKind.STEP_CONFIRMATION: "Step needs confirmation",
     RequirementKind.USER_INPUT: "Input needed",
     RequirementKind.STEP_USER_INPUT: "Input needed for a step",
+    RequirementKind.STEP_OUTPUT_REVIEW: "Review a step's output",
+    RequirementKind.STEP_ROUTE_SELECTION: "Choose a route",
+    RequirementKind.STEP_ERROR: "A step failed: retry or skip",
     RequirementKind.EXTERNAL_EXECUTION: "Hand-off: do this and report back",
     RequirementKind.IN_DOUBT: "Did this call happen?",
 }
+
+_ASKS = {
+    RequirementKind.IN_DOUBT: "asks whether a call happened",
+    RequirementKind.STEP_OUTPUT_REVIEW: "asks for a review",
+    RequirementKind.STEP_ROUTE_SELECTION: "asks which route to take",
+    RequirementKind.STEP_ERROR: "asks whether to retry or skip",
+}
+"""How a card's notification text words what a request asks, where its title does not read as one."""
 
 _STATUS_WORDS = {
     RequirementStatus.APPROVED: (":white_check_mark:", "Approved"),
@@ -239,11 +283,22 @@ def is_step(req: RequirementRecord) -> bool:
     return req.kind in STEP_KINDS
 
 
-def previous_output(req: RequirementRecord, declared: Declared = None) -> str | None:
-    """The previous step's output a step checkpoint shows (masked like any argument), or None."""
-    if not is_step(req) or PREVIOUS_OUTPUT not in req.current_args:
+def is_review(req: RequirementRecord) -> bool:
+    """An output review: a person approves, rejects or edits the output a step produced."""
+    return req.kind is RequirementKind.STEP_OUTPUT_REVIEW
+
+
+def output_key(req: RequirementRecord) -> str:
+    """The argument holding the output a step card shows: the one under review, or the previous step's."""
+    return REVIEWED_OUTPUT if is_review(req) else PREVIOUS_OUTPUT
+
+
+def step_output(req: RequirementRecord, declared: Declared = None) -> str | None:
+    """The output a step card shows (masked like any argument), or None when it shows none."""
+    key = output_key(req)
+    if not is_step(req) or key not in req.current_args:
         return None
-    value = shown_args(req, declared).get(PREVIOUS_OUTPUT)
+    value = shown_args(req, declared).get(key)
     return None if value is None else render_value(value)
 
 
@@ -255,9 +310,21 @@ def _output_preview(output: str) -> tuple[str, bool]:
 
 
 def step_output_is_cut(req: RequirementRecord, declared: Declared = None) -> bool:
-    """True when the card shows only the start of the previous output (the rest is in the thread)."""
-    output = previous_output(req, declared)
+    """True when the card shows only the start of the step's output (the rest is in the thread)."""
+    output = step_output(req, declared)
     return output is not None and _output_preview(output)[1]
+
+
+def choices_of(spec: Mapping[str, Any]) -> list[str] | None:
+    """A user-input field's choices (each once, in order), or None when it takes any value."""
+    choices = spec.get("choices")
+    return None if choices is None else list(dict.fromkeys(str(c) for c in choices))
+
+
+def choices_fit_select(choices: Sequence[str]) -> bool:
+    """True when a select can offer every choice with its exact value (at most 100 options, each
+    value 1 to 150 characters); otherwise the person types the choice and it is checked the same."""
+    return 0 < len(choices) <= MAX_SELECT_OPTIONS and all(0 < len(c) <= MAX_OPTION_VALUE for c in choices)
 
 
 def _title(req: RequirementRecord) -> str:
@@ -268,6 +335,9 @@ def _title(req: RequirementRecord) -> str:
         RequirementKind.STEP_CONFIRMATION: ":raising_hand: ",
         RequirementKind.USER_INPUT: ":question: ",
         RequirementKind.STEP_USER_INPUT: ":question: ",
+        RequirementKind.STEP_OUTPUT_REVIEW: ":mag: ",
+        RequirementKind.STEP_ROUTE_SELECTION: ":twisted_rightwards_arrows: ",
+        RequirementKind.STEP_ERROR: ":x: ",
         RequirementKind.EXTERNAL_EXECUTION: ":handshake: ",
         RequirementKind.IN_DOUBT: ":warning: ",
     }[req.kind] + _KIND_TITLE[req.kind]
@@ -283,11 +353,12 @@ def _step_blocks(req: RequirementRecord, declared: Declared) -> tuple[Blocks, bo
     blocks: Blocks = [_section(f"*Step:* {step}")]
     if req.message:
         blocks.append(_section(_quoted(req.message)))
-    output = previous_output(req, declared)
+    output = step_output(req, declared)
     cut_off = False
     if output is not None:
         body, cut_off = _output_preview(output)
-        blocks.append(_section("*Output of the previous step:*\n" + body, block_id=f"output:{req.id}"))
+        label = "Output to review" if is_review(req) else "Output of the previous step"
+        blocks.append(_section(f"*{label}:*\n" + body, block_id=f"output:{req.id}"))
         if cut_off:
             blocks.append(
                 _context(
@@ -295,7 +366,7 @@ def _step_blocks(req: RequirementRecord, declared: Declared) -> tuple[Blocks, bo
                     "The full output is in this thread and behind *View full output*."
                 )
             )
-    others = {k: v for k, v in req.current_args.items() if k != PREVIOUS_OUTPUT}
+    others = {k: v for k, v in req.current_args.items() if k != output_key(req)}
     if others:
         more, more_cut = argument_blocks(others, declared)
         blocks.extend(more)
@@ -325,14 +396,49 @@ def _summary_blocks(
         blocks.extend(args_blocks)
     if req.is_pending and req.approval_type == "required" and req.quorum > 1 and votes is not None:
         blocks.append(_context(f":ballot_box_with_check: {votes} of {req.quorum} approvals for these arguments."))
-    if req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT) and req.user_input_schema:
+    if req.kind in INPUT_KINDS and req.user_input_schema:
         wanted = ", ".join(
             f"{code(str(f.get('name')), 100)} ({escape(truncate(str(f.get('field_type', 'str')), 40))})"
             + ("" if f.get("required", True) else " _optional_")
             for f in req.user_input_schema
         )
         blocks.append(_section(f"*Needs:* {wanted}"))
+        for spec in req.user_input_schema:
+            blocks.extend(_choice_blocks(spec))
     return blocks, cut_off
+
+
+def has_choices(req: RequirementRecord) -> bool:
+    """Some field of the request takes only given values (a Router's routes, retry or skip)."""
+    return any(spec.get("choices") is not None for spec in req.user_input_schema)
+
+
+def _choice_blocks(spec: Mapping[str, Any]) -> Blocks:
+    """The choices of one field, listed (as many as ``MAX_CHOICE_SECTIONS`` sections hold)."""
+    choices = choices_of(spec)
+    if choices is None:
+        return []
+    several = str(spec.get("field_type")) == "list"
+    head = f"*Choices for {code(str(spec.get('name')), 100)}* ({'one or more' if several else 'pick one'}):"
+    names = [code(c, 200) for c in choices]
+    sections = [head]
+    shown = 0
+    for i, name in enumerate(names):
+        sep = " " if i == 0 else ", "
+        if len(sections[-1]) + len(sep) + len(name) > MAX_SECTION_TEXT - 60:
+            if len(sections) >= MAX_CHOICE_SECTIONS:
+                break
+            sections.append(name)
+        else:
+            sections[-1] += sep + name
+        shown += 1
+    if shown < len(names):
+        sections[-1] += f" …and {len(names) - shown:,} more."
+    blocks = [_section(text) for text in sections]
+    if not choices_fit_select(choices):
+        how = "the names separated by commas" if several else "its name"
+        blocks.append(_context(f"{len(choices):,} choices, more than a menu holds: reply in this thread with {how}."))
+    return blocks
 
 
 def _footer(run: RunRecord, req: RequirementRecord) -> dict[str, Any]:
@@ -386,8 +492,13 @@ def requirement_card(
         buttons.append(_button("Reject", REJECT, req.id, "danger"))
         if req.kind is RequirementKind.CONFIRMATION and editable and req.tool_name:
             buttons.append(_button("Edit & approve", EDIT, req.id))
-    elif req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT):
-        buttons.append(_button("Provide input", INPUT, req.id, "primary"))
+    elif is_review(req):
+        buttons.append(_button("Approve", APPROVE, approve_value(req), "primary"))
+        buttons.append(_button("Reject", REJECT, req.id, "danger"))
+        if editable:
+            buttons.append(_button("Edit", EDIT, req.id))
+    elif req.kind in INPUT_KINDS:
+        buttons.append(_button("Choose" if has_choices(req) else "Provide input", INPUT, req.id, "primary"))
     elif req.kind is RequirementKind.IN_DOUBT:
         buttons.append(_button("It ran (enter the result)", RAN, req.id, "primary"))
         buttons.append(_button("It did not run (run it now)", NOT_RUN, approve_value(req)))
@@ -399,52 +510,82 @@ def requirement_card(
     if thread_link:
         buttons.append(_button("Open the run's thread", OPEN_LINK, req.id, url=thread_link))
     blocks.append({"type": "actions", "block_id": f"actions:{req.id}", "elements": buttons})
-    if req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT):
-        blocks.append(_context("You can also reply in this thread: the value alone, or `field: value` lines."))
+    if req.kind in INPUT_KINDS:
+        blocks.append(_context(_reply_hint(req)))
+    if is_review(req) and not editable:
+        blocks.append(_context(NOT_EDITABLE_OUTPUT))
     blocks.append(_footer(run, req))
     verb = "needs approval" if req.approval_type == "required" else _KIND_TITLE[req.kind].lower()
-    if req.kind is RequirementKind.IN_DOUBT:
-        verb = "asks whether a call happened"
+    verb = _ASKS.get(req.kind, verb)
     text = f"{bold(run.target_name)} {verb}: {_what(req, known)}"
     return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 
+def _reply_hint(req: RequirementRecord) -> str:
+    """How to answer by replying in the thread."""
+    fields = req.user_input_schema
+    if len(fields) == 1 and fields[0].get("choices") is not None:
+        several = str(fields[0].get("field_type")) == "list"
+        return "You can also reply in this thread with " + (
+            "the names of your choices, separated by commas." if several else "the name of your choice."
+        )
+    return "You can also reply in this thread: the value alone, or `field: value` lines."
+
+
 def _view_label(req: RequirementRecord) -> str:
-    return "View full output" if is_step(req) and PREVIOUS_OUTPUT in req.current_args else "View full arguments"
+    return "View full output" if is_step(req) and output_key(req) in req.current_args else "View full arguments"
 
 
 def _what(req: RequirementRecord, known: Declared) -> str:
     """The notification text's subject, escaped: ``tool(args)`` as code, or the step and its message."""
     if is_step(req):
         step = f"step {code(req.tool_name, 200)}" if req.tool_name else "the next step"
+        if is_review(req):
+            step = f"the output of {step}"
         return f"{step}. {escape(truncate(req.message, 300))}" if req.message else step
     return code(call_text(req.tool_name, redact(req.current_args, known) or {}), 400)
 
 
 def step_output_message(run: RunRecord, req: RequirementRecord, declared: Declared = None) -> tuple[str, Blocks] | None:
-    """The previous step's whole output, for the thread, when the checkpoint card shows only its start.
+    """A step's whole output, for the thread, when its card shows only the start: the previous
+    step's output before a checkpoint, or the output under review.
 
     None when the card already shows all of it. As many 3000-character sections as a message
     holds; beyond that the message says where the rest is (the card's *View full output*).
     """
     known = declared_for(req, declared)
-    output = previous_output(req, known)
+    output = step_output(req, known)
     if output is None or not step_output_is_cut(req, known):
         return None
     step = bold(req.tool_name) if req.tool_name else "the next step"
-    intro = f":page_facing_up: Output of the previous step, for review before {step} ({len(output):,} characters):"
+    name = code(req.tool_name, 200) if req.tool_name else "the next step"
+    if is_review(req):
+        intro = f":page_facing_up: Output of {step}, for review before it flows on ({len(output):,} characters):"
+        subject = f"Output of {name} for review"
+    else:
+        intro = f":page_facing_up: Output of the previous step, for review before {step} ({len(output):,} characters):"
+        subject = f"Output of the previous step before {name}"
     sections, complete = _split_sections(output, max_sections=MAX_MESSAGE_BLOCKS - 4, what="output", as_code=True)
     blocks: Blocks = [_section(intro, block_id=f"output:{req.id}"), *sections]
     if not complete:
         blocks.append(_context("The output is longer than one message holds: *View full output* on the card has more."))
     blocks.append(_context(f"run {code(run.id, 80)} · request {code(req.id, 80)}"))
-    name = code(req.tool_name, 200) if req.tool_name else "the next step"
-    text = f"Output of the previous step before {name}: {escape(truncate(output, TEXT_FALLBACK_CHARS))}"
+    text = f"{subject}: {escape(truncate(output, TEXT_FALLBACK_CHARS))}"
     return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def _value_line(label: str, value: Any, limit: int = ARG_PREVIEW_CHARS * 2) -> str:
     return f"\n*{label}:* " + code(truncate(render_value(value), limit), limit * 2)
+
+
+def _outcome_words(req: RequirementRecord) -> tuple[str, str]:
+    """The emoji and the word of a decided request: its status, or what a person said happened."""
+    res = req.resolution or {}
+    if req.kind is RequirementKind.IN_DOUBT and res.get("outcome") in _DOUBT_WORDS:
+        return _DOUBT_WORDS[res["outcome"]]
+    if is_review(req) and res.get("edited_args") is not None:
+        return ":pencil2:", "Edited and approved"
+    return _STATUS_WORDS[req.status]
 
 
 def decision_line(req: RequirementRecord, declared: Declared = None) -> str:
@@ -454,23 +595,23 @@ def decision_line(req: RequirementRecord, declared: Declared = None) -> str:
     and the edited arguments and answers are masked like the arguments.
     """
     known = declared_for(req, declared)
-    emoji, word = _STATUS_WORDS[req.status]
-    outcome = (req.resolution or {}).get("outcome")
-    if req.kind is RequirementKind.IN_DOUBT and outcome in _DOUBT_WORDS:
-        emoji, word = _DOUBT_WORDS[outcome]
+    emoji, word = _outcome_words(req)
+    res = req.resolution or {}
+    edited = res.get("edited_args")
     who = mention(req.resolved_by, req.resolved_by_name) if req.resolved_by else "signoff"
     if req.status is RequirementStatus.EXPIRED:
         who = "nobody in time"
     line = f"{emoji} *{word}* by {who} {when(req.resolved_at)}."
-    res = req.resolution or {}
-    if res.get("edited_args") is not None:
-        line += _value_line("With edited arguments", redact(res["edited_args"], known))
+    if edited is not None and is_review(req):
+        line += _value_line("Edited output", (redact(edited, known) or {}).get(REVIEWED_OUTPUT))
+    elif edited is not None:
+        line += _value_line("With edited arguments", redact(edited, known))
     if res.get("values"):
         line += _value_line("Answer", redact(res["values"], known))
     if res.get("result") is not None:
         line += _value_line("Result", res["result"])
     if res.get("note"):
-        line += _value_line("Reason", str(res["note"]), 1000)
+        line += _value_line("Note" if is_review(req) else "Reason", str(res["note"]), 1000)
     return cut(line, MAX_SECTION_TEXT)
 
 
@@ -488,7 +629,7 @@ def decided_card(run: RunRecord, req: RequirementRecord, *, declared: Declared =
             }
         )
     blocks.append(_footer(run, req))
-    _, word = _STATUS_WORDS[req.status]
+    _, word = _outcome_words(req)
     text = f"{word}: {_what(req, known)}"
     return cut(text, TEXT_FALLBACK_CHARS), blocks[:MAX_MESSAGE_BLOCKS]
 

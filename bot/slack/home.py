@@ -34,6 +34,8 @@ _KIND_WORDS = {
     RequirementKind.STEP_CONFIRMATION: "Step confirmation",
     RequirementKind.USER_INPUT: "Input",
     RequirementKind.STEP_USER_INPUT: "Input for a step",
+    RequirementKind.STEP_OUTPUT_REVIEW: "Output review",
+    RequirementKind.STEP_ROUTE_SELECTION: "Route choice",
     RequirementKind.EXTERNAL_EXECUTION: "Hand-off",
 }
 
@@ -148,7 +150,8 @@ def pending_summary(item: PendingItem, now: datetime) -> str:
     lines = [f"{agent}{tag}: {what}"]
     if req.message:
         lines.append("> " + escape(truncate(" ".join(req.message.split()), 200)))
-    facts = [_KIND_WORDS[req.kind], f"requested by {requester}", f"{age(now, req.created_at)} ago"]
+    kind = _KIND_WORDS.get(req.kind, req.kind.value.replace("_", " ").capitalize())
+    facts = [kind, f"requested by {requester}", f"{age(now, req.created_at)} ago"]
     if item.votes is not None and req.quorum > 1:
         facts.append(f"{item.votes} of {req.quorum} approvals")
     if req.expires_at is not None:

@@ -43,7 +43,7 @@ from bot.slack.notifier import CARD, card_options
 from runner import policy
 from runner.listener import RunListener
 from storage.errors import SignoffError
-from storage.records import Principal, RequirementRecord, RequirementStatus, RunRecord
+from storage.records import Principal, RequirementRecord, RunRecord
 from storage.timeouts import (
     HOME_PERMALINK_CACHE,
     HOME_RECENT_RUNS,
@@ -101,9 +101,7 @@ class HomePublisher:
         )
 
     def _recent(self, run: RunRecord) -> home.RecentRun:
-        waiting = 0
-        if not run.is_finished:
-            waiting = len(self.deps.db.requirements_for_run(run.id, status=RequirementStatus.PENDING))
+        waiting = 0 if run.is_finished else self.deps.db.count_pending(run.id)  # a count, not the rows
         return home.RecentRun(run, self._thread(run), waiting)
 
     def _runs_of(self, user: str) -> list[RunRecord]:

@@ -134,8 +134,12 @@ class Interactions(Decider):
         elif action is Action.EDIT:
             fn = self.deps.registry.tool_for(run, req)
             options = card_options(req, fn)
-            if fn is None or not options["editable"]:
-                text = "This tool's arguments cannot be edited here (read them with *View full arguments*)."
+            if fn is None or not options["editable"] or req.kind not in cards.EDITABLE_KINDS:
+                text = (
+                    cards.NOT_EDITABLE_OUTPUT
+                    if cards.is_review(req)
+                    else "This tool's arguments cannot be edited here (read them with *View full arguments*)."
+                )
                 await self.ephemeral(channel, user, text, thread_ts=thread_ts)
                 return
             view = modals.edit_modal(req, fn.parameters, meta, options["declared"])

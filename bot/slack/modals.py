@@ -8,7 +8,10 @@ Each input block's ``block_id`` is ``<prefix>:<name>`` and its ``action_id`` is 
 What a modal shows goes through ``storage.redaction`` (sensitive values are masked, never
 pre-filled) and ``bot.slack.mrkdwn`` (escaped, invisible characters shown). The full arguments are
 paged so every character can be read; a value the edit modal cannot hold whole is not offered
-as an input at all (it is kept exactly as is) rather than pre-filled cut.
+as an input at all (it is kept exactly as is) rather than pre-filled cut. A workflow output review
+edits its one ``output`` argument the same way, in one multiline box. A user-input field with
+``choices`` (a Router's routes) is a select whose option values are the choices exactly; whether
+an answer is a choice is checked by the decision service, never by the form.
 """
 
 from __future__ import annotations
@@ -23,15 +26,25 @@ from bot.slack import mrkdwn
 from bot.slack.cards import (
     ARGS_PAGE,
     MAX_ID_CHARS,
-    PREVIOUS_OUTPUT,
     Declared,
+    choices_fit_select,
+    choices_of,
     declared_for,
+    is_review,
     is_step,
+    output_key,
     page_value,
     render_value,
     shown_args,
 )
-from bot.slack.limits import MAX_PLACEHOLDER, MAX_SECTION_TEXT, MAX_TEXT_INPUT_LENGTH, MAX_VIEW_BLOCKS, truncate
+from bot.slack.limits import (
+    MAX_OPTION_TEXT,
+    MAX_PLACEHOLDER,
+    MAX_SECTION_TEXT,
+    MAX_TEXT_INPUT_LENGTH,
+    MAX_VIEW_BLOCKS,
+    truncate,
+)
 from bot.slack.mrkdwn import code, escape, plain
 from runner.tools import field_json_type, json_type, parse_typed
 from storage.errors import InvalidInput
@@ -150,6 +163,31 @@ def _initial_text(value: Any, kind: str) -> str | None:
 def fits_input(text: str) -> bool:
     """True when a ``plain_text_input`` can hold ``text`` whole and show every character of it."""
     return len(text) <= MAX_TEXT_INPUT_LENGTH and not mrkdwn.has_hidden(text)
+
+
+def choice_element(choices: Sequence[str], *, several: bool, initial: Any = None) -> dict[str, Any]:
+    """A select (``multi_static_select`` when ``several``) whose option values are the choices exactly.
+
+    The display text is cut to Slack's 75 characters; the value never is (see ``choices_fit_select``).
+    """
+    opts = [{"text": _plain(c, MAX_OPTION_TEXT), "value": c} for c in choices]
+    element: dict[str, Any] = {
+        "type": "multi_static_select" if several else "static_select",
+        "action_id": VALUE,
+        "options": opts,
+    }
+    wanted = [str(v) for v in initial] if isinstance(initial, list) else [] if initial is None else [str(initial)]
+    chosen = [o for o in opts if o["value"] in wanted]
+    if chosen and several:
+        element["initial_options"] = chosen
+    elif chosen:
+        element["initial_option"] = chosen[0]
+    return element
+
+
+def split_choices(text: str) -> list[str]:
+    """``"a, b"`` -> ``["a", "b"]``: several choices typed (or replied) as comma-separated names."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def typed_element(
@@ -298,7 +336,10 @@ def edit_modal(
     """
     props: Mapping[str, Any] = parameters.get("properties", {}) or {}
     required = set(parameters.get("required", []) or [])
+    review = is_review(req)
     head = [_summary_text(req)]
+    if review:
+        head.append("Your edit replaces the step's output: what you submit is exactly what flows on.")
     if req.proposed_args is not None:
         head.append(":pencil2: Edited by a reviewer: these are the arguments being voted on.")
     blocks: list[dict[str, Any]] = [_context(*head)]
@@ -309,7 +350,7 @@ def edit_modal(
             continue
         prop = props[field.name] or {}
         initial = None if field.sensitive else field.value
-        element = typed_element(field.kind, initial, prop.get("enum"))
+        element = typed_element(field.kind, initial, prop.get("enum"), multiline=review)
         description = prop.get("description")
         hint = SENSITIVE_HINT if field.sensitive else (str(description) if description else None)
         blocks.append(
@@ -326,27 +367,38 @@ def edit_modal(
     blocks.append(_input_block(REASON_BLOCK, "Note (optional)", note, optional=True))
     if len(props) > MAX_INPUTS:
         blocks.append(_context(f"{len(props) - MAX_INPUTS} more parameters keep their values."))
-    return _modal(EDIT_VIEW, "Edit & approve", meta, blocks, "Approve")
+    return _modal(EDIT_VIEW, "Edit the output" if review else "Edit & approve", meta, blocks, "Approve")
+
+
+def _field_input(spec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The element for one user-input field and its hint: a select for a field with choices
+    (several at once when its type is ``list``), typed text when they do not fit a select."""
+    kind = field_json_type(spec)
+    hint = spec.get("description") or None
+    choices = choices_of(spec)
+    if choices is None:
+        return typed_element(kind, spec.get("value")), hint
+    several = kind == "array"
+    if choices_fit_select(choices):
+        return choice_element(choices, several=several, initial=spec.get("value")), hint
+    how = "names separated by commas" if several else "its name exactly"
+    typed = f"{len(choices):,} choices, more than a menu holds: type {how} (the card lists them)."
+    return typed_element("string"), f"{hint} · {typed}" if hint else typed
 
 
 def input_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
-    """One typed field per value the tool needs from a person."""
+    """One typed field per value the tool needs from a person; a select for a field with choices."""
     blocks: list[dict[str, Any]] = [_summary(req)]
     if req.message:
         blocks.append(_context(escape(truncate(req.message, 2900))))
     for spec in req.user_input_schema[:MAX_INPUTS]:
         name = str(spec.get("name"))
-        kind = field_json_type(spec)
+        element, hint = _field_input(spec)
         blocks.append(
-            _input_block(
-                FIELD_PREFIX + name,
-                name,
-                typed_element(kind, spec.get("value")),
-                optional=not spec.get("required", True),
-                hint=spec.get("description") or None,
-            )
+            _input_block(FIELD_PREFIX + name, name, element, optional=not spec.get("required", True), hint=hint)
         )
-    return _modal(INPUT_VIEW, "Provide input", meta, blocks, "Send")
+    title = "Choose" if any(spec.get("choices") is not None for spec in req.user_input_schema) else "Provide input"
+    return _modal(INPUT_VIEW, title, meta, blocks, "Send")
 
 
 def done_modal(req: RequirementRecord, meta: Metadata) -> dict[str, Any]:
@@ -373,11 +425,13 @@ def full_rendering(req: RequirementRecord, declared: Declared = None) -> tuple[s
     """``(title, text)``: everything "View full arguments" shows, masked and escaped, before paging.
 
     The arguments on the table as pretty-printed JSON; for a workflow checkpoint, the previous
-    step's output as it is. Code text: nothing in it can end the code blocks it is shown in.
+    step's output (or the output under review) as it is. Code text: nothing in it can end the
+    code blocks it is shown in.
     """
     shown = shown_args(req, declared)
-    if is_step(req) and set(req.current_args) == {PREVIOUS_OUTPUT}:
-        return "Full output", mrkdwn.code_text(render_value(shown.get(PREVIOUS_OUTPUT))) or "(empty)"
+    key = output_key(req)
+    if is_step(req) and set(req.current_args) == {key}:
+        return "Full output", mrkdwn.code_text(render_value(shown.get(key))) or "(empty)"
     return "Full arguments", mrkdwn.code_text(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
 
 
@@ -468,6 +522,9 @@ def _raw(state: Mapping[str, Any], block_id: str) -> Any:
     if etype == "static_select":
         selected = entry.get("selected_option")
         return selected.get("value") if selected else None
+    if etype == "multi_static_select":
+        chosen = [o.get("value") for o in entry.get("selected_options") or [] if isinstance(o, Mapping)]
+        return chosen or None
     return entry.get("value")
 
 
@@ -522,6 +579,11 @@ def parse_input(state: Mapping[str, Any], schema: Sequence[Mapping[str, Any]]) -
         if raw is None or raw == "":
             continue
         kind = field_json_type(spec)
+        if spec.get("choices") is not None:
+            # Checked against the choices by the decision service, as every surface's answer is.
+            typed = not choices_fit_select(choices_of(spec) or [])
+            out[name] = choice_answer(raw, several=kind == "array", typed=typed)
+            continue
         try:
             out[name] = _coerce(raw, kind, False)
         except ValueError as exc:
@@ -529,6 +591,18 @@ def parse_input(state: Mapping[str, Any], schema: Sequence[Mapping[str, Any]]) -
     if errors:
         raise FormErrors(errors)
     return out
+
+
+def choice_answer(raw: Any, *, several: bool, typed: bool = True) -> Any:
+    """What a person picked or typed for a field with choices: one name, or a list when several
+    are allowed (a typed ``"a, b"`` is split). A picked value is kept exactly; a typed one is
+    trimmed. Whether each is a choice is the decision service's check, the same on every surface."""
+    if not several:
+        text = raw if isinstance(raw, str) else render_value(raw)
+        return text.strip() if typed else text
+    if isinstance(raw, list):
+        return [str(v) for v in raw]
+    return split_choices(str(raw))
 
 
 def error_block(field: str | None, prefix: str, default: str) -> str:

@@ -9,7 +9,11 @@ A Slack failure is logged and swallowed by the listener dispatch: it never fails
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,6 +29,7 @@ from runner.registry import Registry
 from runner.tools import Function
 from storage.database import Database
 from storage.records import RequirementRecord, RunRecord, SlackMessage
+from storage.timeouts import CARD_DIGESTS_REMEMBERED
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +74,8 @@ class SlackNotifier(RunListener):
         self.db = db
         self.settings = settings
         self.registry = registry
+        self._digests: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._digest_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database, registry: Registry | None = None) -> SlackNotifier:
@@ -176,10 +183,7 @@ class SlackNotifier(RunListener):
             for message in self.db.slack_messages(requirement_id=req.id):
                 if message.purpose not in CARD_PURPOSES:
                     continue
-                try:
-                    self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
-                except SlackApiError as exc:
-                    log.warning("chat.update of card %s failed: %s", message.ts, exc.response.get("error"))
+                self._update(message, text, blocks)
 
     def _votes(self, req: RequirementRecord) -> int | None:
         """For a pending quorum approval: the approvals already given for the arguments on the table."""
@@ -204,10 +208,7 @@ class SlackNotifier(RunListener):
             if message.purpose not in CARD_PURPOSES:
                 continue
             text, blocks = cards.requirement_card(run, req, **options)
-            try:
-                self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
-            except SlackApiError as exc:
-                log.warning("chat.update of card %s failed: %s", message.ts, exc.response.get("error"))
+            self._update(message, text, blocks)
 
     def tell_votes_reset(self, run: RunRecord, req: RequirementRecord, editor: str, voters: Sequence[str]) -> None:
         """Tell, in the run's thread, the approvers whose votes an edit made void."""
@@ -217,6 +218,32 @@ class SlackNotifier(RunListener):
         self._post_in_thread(run, text, blocks, "votes_reset")
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    def _update(self, message: SlackMessage, text: str, blocks: list[dict[str, Any]]) -> None:
+        """``chat.update`` a card, unless this process last drew it with exactly this content.
+
+        Clicks on a card already decided (a second approver, a double click, Slack's retries) each
+        ask for a redraw of the same outcome; a call that changes nothing costs Slack's per-channel
+        rate limit and a round trip. Only a successful update is remembered, so a failed one is
+        tried again by the next redraw.
+        """
+        where = (message.channel, message.ts)
+        digest = hashlib.sha256(json.dumps([text, blocks], sort_keys=True, default=str).encode()).digest()
+        with self._digest_lock:
+            if self._digests.get(where) == digest:
+                return
+        try:
+            self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("chat.update of card %s failed: %s", message.ts, exc.response.get("error"))
+            with self._digest_lock:
+                self._digests.pop(where, None)
+            return
+        with self._digest_lock:
+            self._digests[where] = digest
+            self._digests.move_to_end(where)
+            while len(self._digests) > CARD_DIGESTS_REMEMBERED:
+                self._digests.popitem(last=False)
 
     def _tool(self, run: RunRecord, req: RequirementRecord) -> Function | None:
         return self.registry.tool_for(run, req) if self.registry is not None else None

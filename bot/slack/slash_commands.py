@@ -91,12 +91,12 @@ class SlashCommands(HandlerBase):
         root_channel, root_ts = str(posted.get("channel") or channel), str(posted.get("ts"))
 
         def create() -> None:
-            service.start(
+            run = service.start(
                 principal, target.id, cmd.prompt, surface=Surface.SLACK, channel=root_channel, thread_ts=root_ts,
                 run_id=run_id, session_id=thread_session(root_channel, root_ts), enqueue=False,
             )
             self.deps.db.add_slack_message(SlackMessage(run_id, None, ROOT, root_channel, root_ts))
-            service.enqueue_start(self.deps.db.get_run(run_id))
+            service.enqueue_start(run)  # the run as created: enqueueing needs only its id
 
         try:
             await asyncio.to_thread(create)
@@ -219,6 +219,7 @@ class SlashCommands(HandlerBase):
             await asyncio.to_thread(
                 db.append_audit, action="audit.export_failed", actor=actor, outcome=error, details=details
             )
+            export.remove()  # before the reply, so the file is gone when the person reads it
             text = f":x: I could not send you the export ({error}); nothing was shared."
             await self.ephemeral(channel, user, text, respond=respond)
             return

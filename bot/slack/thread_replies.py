@@ -20,14 +20,15 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.base import Decider, refusal_text
+from bot.slack.cards import INPUT_KINDS
 from bot.slack.commands import refused_character
+from bot.slack.modals import choice_answer
 from runner.decisions import Action
 from storage.errors import SignoffError
-from storage.records import Actor, Principal, RequirementKind, RequirementRecord, RequirementStatus, RunStatus, Surface
+from storage.records import Actor, Principal, RequirementRecord, RequirementStatus, RunStatus, Surface
 
 log = logging.getLogger(__name__)
 
-INPUT_KINDS = (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT)
 _FIELD_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*[:=]\s*(.*?)\s*$")
 
 
@@ -141,15 +142,18 @@ def parse_field_lines(text: str) -> dict[str, str] | None:
 
 
 def match_reply(pending: list[RequirementRecord], text: str) -> tuple[str, dict[str, Any]] | str:
-    """Pure: the requirement a thread reply answers and its values, or a hint to reply differently."""
+    """Pure: the requirement a thread reply answers and its values, or a hint to reply differently.
+
+    A field with choices takes a name (several, comma-separated, when it allows a list); whether
+    they are choices is the decision service's check, which names the valid ones when not."""
     lines = parse_field_lines(text)
     if lines is not None:
         fits = [r for r in pending if set(lines) <= {str(f.get("name")) for f in r.user_input_schema}]
         if len(fits) == 1:  # two questions asking for the same field: ambiguous, ask again
-            return fits[0].id, dict(lines)
+            return fits[0].id, _typed(fits[0], lines)
     single = [r for r in pending if len(r.user_input_schema) == 1]
     if len(pending) == 1 and len(single) == 1:
-        return single[0].id, {str(single[0].user_input_schema[0].get("name")): text}
+        return single[0].id, _typed(single[0], {str(single[0].user_input_schema[0].get("name")): text})
     wanted = "; ".join(
         ", ".join(f"`{f.get('name')}`" for f in r.user_input_schema) + f" for `{r.tool_name}`" for r in pending
     )
@@ -157,3 +161,14 @@ def match_reply(pending: list[RequirementRecord], text: str) -> tuple[str, dict[
         "I could not tell which question that answers. Reply with `field: value` lines, one per value "
         f"({wanted}), or use the Provide input button."
     )
+
+
+def _typed(req: RequirementRecord, values: dict[str, str]) -> dict[str, Any]:
+    """Replied text as answers: a field with choices gets a name, or a list of names."""
+    specs = {str(f.get("name")): f for f in req.user_input_schema}
+    return {
+        name: choice_answer(value, several=str(specs[name].get("field_type")) == "list")
+        if name in specs and specs[name].get("choices") is not None
+        else value
+        for name, value in values.items()
+    }

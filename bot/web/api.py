@@ -69,6 +69,7 @@ from storage.errors import (
     StaleArguments,
 )
 from storage.records import (
+    ANSWER_KINDS,
     ApprovalRecord,
     Principal,
     RequirementKind,
@@ -251,7 +252,7 @@ def _decision(req: RequirementRecord, body: ResolveIn) -> tuple[Action, dict[str
         if body.args or body.values or body.result is not None:
             raise InvalidDecision("a rejection takes a note only, not args, values or result")
         return Action.REJECT, {}
-    if req.kind in (RequirementKind.USER_INPUT, RequirementKind.STEP_USER_INPUT):
+    if req.kind in ANSWER_KINDS:
         if body.values is None:
             raise InvalidDecision("this request asks for input: send its fields in 'values'", "values")
         return Action.ANSWER, {"values": body.values}

@@ -42,7 +42,7 @@ async def _probe(check: Any) -> str:
 async def socket_mode_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """With ``SLACK_APP_TOKEN``: Socket Mode on the same bolt app (``app.state.slack``), connected at
     start-up and closed at shutdown (``bot.slack.socket_mode``). A token Slack refuses is one error line;
-    HTTP mode goes on either way."""
+    HTTP mode goes on either way. At shutdown the card updates already queued are finished too."""
     bolt = getattr(app.state, "slack", None)
     if bolt is None:  # Slack is not configured: nothing to connect
         app.state.socket_mode = None
@@ -50,9 +50,15 @@ async def socket_mode_lifespan(app: FastAPI) -> AsyncIterator[None]:
         return
     from bot.slack.socket_mode import socket_mode
 
-    async with socket_mode(bolt, app.state.deps.settings) as connection:
-        app.state.socket_mode = connection
-        yield
+    try:
+        async with socket_mode(bolt, app.state.deps.settings) as connection:
+            app.state.socket_mode = connection
+            yield
+    finally:
+        aclose = getattr(bolt.client, "aclose", None)  # the keep-alive session (bot.slack.app)
+        if aclose is not None:
+            await aclose()
+        await asyncio.to_thread(app.state.deps.close_card_queue)  # the decisions' cards, updated before exit
 
 
 def create_app(deps: Deps | None = None) -> FastAPI:

@@ -15,10 +15,7 @@ from tests.fakes.openai_server import text, tool_call, tool_calls  # noqa: F401
 from runner import Agent
 from runner.models import OpenAIChat
 from runner import tool
-try:
-    from runner.tools import UserControlFlowTools
-except ImportError:  # not built in signoff: the test using it is a strict xfail
-    UserControlFlowTools = None
+from runner.user_control_flow import UserControlFlowTools
 
 
 @pytest.mark.agno_script(tool_call("ask_question", {"question": "What is your name?"}), tool_call("ask_question", {"question": "What is your age?"}), tool_call("ask_question", {"question": "What is your city?"}), text("You are John, 25, from NYC."))
@@ -73,7 +70,6 @@ def test_multi_round_user_input_with_decorator(shared_db):
     assert round_num <= max_rounds, f"Test didn't complete within {max_rounds} rounds"
 
 
-@pytest.mark.xfail(strict=True, reason="UserControlFlowTools (get_user_input, a tool whose user-input fields the model chooses) is not built in signoff")
 @pytest.mark.agno_script(tool_call("get_user_input", {"user_input_fields": [{"field_name": "destination", "field_type": "str", "field_description": "Where do you want to go?"}]}), tool_call("get_user_input", {"user_input_fields": [{"field_name": "travel_dates", "field_type": "str", "field_description": "When do you travel?"}]}), tool_call("get_user_input", {"user_input_fields": [{"field_name": "budget", "field_type": "str", "field_description": "What is your budget?"}]}), text("Here is your trip summary."))
 def test_multi_round_user_control_flow_tools(shared_db):
     """Test multiple rounds using UserControlFlowTools (get_user_input).

@@ -35,6 +35,8 @@ class FormField:
     description: str | None = None
     options: list[str] | None = None
     kept_because: str | None = None
+    several: bool = False
+    """A field that takes several of its ``choices`` (names separated by commas, in order)."""
 
     @property
     def multiline(self) -> bool:
@@ -78,8 +80,14 @@ def input_fields(schema: Sequence[Mapping[str, Any]], declared: Collection[str] 
     for spec in schema:
         name = str(spec.get("name"))
         kind = field_json_type(spec)
+        choices = [str(c) for c in spec.get("choices") or []]
+        several = bool(choices) and kind == "array"
+        description = spec.get("description")
+        if several:
+            description = f"{description or 'Choose'}: one or more of {', '.join(choices)}, separated by commas"
+        options = [json.dumps(c) for c in choices] if choices and not several else None
         out.append(FormField(name, FIELD + name, name, kind, "", is_sensitive_name(name, declared),
-                             bool(spec.get("required", True)), spec.get("description")))
+                             bool(spec.get("required", True)), description, options, several=several))
     return out
 
 
@@ -100,7 +108,8 @@ def parse(form: Mapping[str, Any], fields: Sequence[FormField], current: Mapping
         if not isinstance(raw, str) or raw == "":
             continue
         try:
-            value = coerce(raw, f.kind, f.options is not None)
+            value = [part.strip() for part in raw.split(",") if part.strip()] if f.several else \
+                coerce(raw, f.kind, f.options is not None)
         except ValueError as exc:
             raise InvalidDecision(f"{f.label}: {exc}", f.name) from None
         if current is not None and f.name in current and current[f.name] == value:

@@ -37,6 +37,9 @@ KIND_ACTIONS: dict[RequirementKind, tuple[Action, ...]] = {
     RequirementKind.STEP_CONFIRMATION: (Action.APPROVE, Action.REJECT),
     RequirementKind.USER_INPUT: (Action.ANSWER,),
     RequirementKind.STEP_USER_INPUT: (Action.ANSWER,),
+    RequirementKind.STEP_ROUTE_SELECTION: (Action.ANSWER,),
+    RequirementKind.STEP_ERROR: (Action.ANSWER,),
+    RequirementKind.STEP_OUTPUT_REVIEW: (Action.APPROVE, Action.REJECT, Action.EDIT),
     RequirementKind.EXTERNAL_EXECUTION: (Action.DONE,),
 }
 DONE_MESSAGES = {
