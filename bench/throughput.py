@@ -495,13 +495,13 @@ def counts_per_run(db: Any) -> dict[str, Counter[str]]:
     with db.engine.connect() as conn:
         claims = select(t.tool_executions.c.run_id, func.count()).where(
             t.tool_executions.c.status == "succeeded").group_by(t.tool_executions.c.run_id)
-        out["claims"].update(dict(conn.execute(claims).tuples().all()))
+        out["claims"].update(dict(conn.execute(claims).all()))
         for table in (t.audit_events, getattr(t, "audit_pending", None)):
             if table is None:
                 continue
             events = select(table.c.run_id, func.count()).where(table.c.action == "tool.executed").group_by(
                 table.c.run_id)
-            out["audit"].update(dict(conn.execute(events).tuples().all()))
+            out["audit"].update(dict(conn.execute(events).all()))
     return out
 
 
