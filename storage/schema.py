@@ -7,6 +7,8 @@ hold byte-identical documents (the audit chain hashes them).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -168,24 +170,31 @@ tool_executions = Table(
     UniqueConstraint("run_id", "call_key", name="uq_tool_executions_run_call"),
 )
 
+def _event_columns() -> list[Column[Any]]:
+    """What an audit event says: the same columns in the chain and in the pending queue."""
+    return [
+        Column("ts", String(40), nullable=False),
+        Column("actor_kind", String(16), nullable=False),  # human | agent | system
+        Column("actor_id", String(128)),
+        Column("actor_name", String(256)),
+        Column("action", String(64), nullable=False),
+        Column("outcome", String(64)),
+        Column("run_id", String(ID)),
+        Column("requirement_id", String(ID)),
+        Column("agent_id", String(128)),
+        Column("tool_name", String(255)),
+        Column("arguments", Text),
+        Column("reason", Text),
+        Column("permalink", Text),
+        Column("details", Text),
+    ]
+
+
 audit_events = Table(
     "audit_events",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("ts", String(40), nullable=False),
-    Column("actor_kind", String(16), nullable=False),  # human | agent | system
-    Column("actor_id", String(128)),
-    Column("actor_name", String(256)),
-    Column("action", String(64), nullable=False),
-    Column("outcome", String(64)),
-    Column("run_id", String(ID)),
-    Column("requirement_id", String(ID)),
-    Column("agent_id", String(128)),
-    Column("tool_name", String(255)),
-    Column("arguments", Text),
-    Column("reason", Text),
-    Column("permalink", Text),
-    Column("details", Text),
+    *_event_columns(),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
@@ -199,20 +208,7 @@ audit_pending = Table(
     "audit_pending",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("ts", String(40), nullable=False),
-    Column("actor_kind", String(16), nullable=False),
-    Column("actor_id", String(128)),
-    Column("actor_name", String(256)),
-    Column("action", String(64), nullable=False),
-    Column("outcome", String(64)),
-    Column("run_id", String(ID)),
-    Column("requirement_id", String(ID)),
-    Column("agent_id", String(128)),
-    Column("tool_name", String(255)),
-    Column("arguments", Text),
-    Column("reason", Text),
-    Column("permalink", Text),
-    Column("details", Text),
+    *_event_columns(),
 )
 
 slack_messages = Table(
