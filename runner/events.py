@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runner.run_requirement import PausedTools
+
 if TYPE_CHECKING:
     from runner.output import RunOutput
     from runner.run_requirement import RunRequirement, ToolExecution
@@ -61,7 +63,7 @@ class ToolCallCompleted(RunEvent):
 
 
 @dataclass
-class RunPaused(RunEvent):
+class RunPaused(PausedTools, RunEvent):
     requirements: list[RunRequirement] = field(default_factory=list)
     output: RunOutput | None = None
 
@@ -78,17 +80,6 @@ class RunPaused(RunEvent):
         """The paused calls, with Agno's flags (set ``confirmed`` and pass them back)."""
         return self.output.tools if self.output is not None else [r.tool_execution for r in self.requirements]
 
-    @property
-    def tools_requiring_confirmation(self) -> list[ToolExecution]:
-        return [t for t in self.tools if t.requires_confirmation and t.confirmed is None]
-
-    @property
-    def tools_requiring_user_input(self) -> list[ToolExecution]:
-        return [t for t in self.tools if t.requires_user_input and not t.answered]
-
-    @property
-    def tools_awaiting_external_execution(self) -> list[ToolExecution]:
-        return [t for t in self.tools if t.external_execution_required and t.result is None]
 
     def __getattr__(self, name: str) -> Any:
         # A workflow's paused event answers what its output answers (steps_requiring_...).

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.run_requirement import RunRequirement, ToolExecution
+from runner.run_requirement import PausedTools, RunRequirement, ToolExecution
 from runner.tools import Function
 from storage.database import Database
 from storage.records import RequirementKind, RequirementStatus, RunRecord, RunStatus
@@ -23,7 +23,7 @@ class Message(dict[str, Any]):
 
 
 @dataclass
-class RunOutput:
+class RunOutput(PausedTools):
     run_id: str
     agent_id: str
     status: RunStatus
@@ -131,17 +131,6 @@ class RunOutput:
             return None
         return self.paused_at or next((r.step_name for r in self.active_requirements if r.step_name), None)
 
-    @property
-    def tools_requiring_confirmation(self) -> list[ToolExecution]:
-        return [t for t in self.tools if t.requires_confirmation and t.confirmed is None]
-
-    @property
-    def tools_requiring_user_input(self) -> list[ToolExecution]:
-        return [t for t in self.tools if t.requires_user_input and not t.answered]
-
-    @property
-    def tools_awaiting_external_execution(self) -> list[ToolExecution]:
-        return [t for t in self.tools if t.external_execution_required and t.result is None]
 
     def get_content_as_string(self) -> str:
         return self.content or ""

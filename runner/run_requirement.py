@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -56,6 +56,26 @@ class ToolExecution:
     @property
     def is_paused(self) -> bool:
         return bool(self.requires_confirmation or self.requires_user_input or self.external_execution_required)
+
+
+class PausedTools:
+    """Agno's views of the paused calls, for anything with ``tools`` (a run's output, its paused event)."""
+
+    if TYPE_CHECKING:
+        @property
+        def tools(self) -> list[ToolExecution]: ...
+
+    @property
+    def tools_requiring_confirmation(self) -> list[ToolExecution]:
+        return [t for t in self.tools if t.requires_confirmation and t.confirmed is None]
+
+    @property
+    def tools_requiring_user_input(self) -> list[ToolExecution]:
+        return [t for t in self.tools if t.requires_user_input and not t.answered]
+
+    @property
+    def tools_awaiting_external_execution(self) -> list[ToolExecution]:
+        return [t for t in self.tools if t.external_execution_required and t.result is None]
 
 
 class ResolvedFlag:

@@ -768,15 +768,19 @@ def cancelled_message(run: RunRecord) -> tuple[str, Blocks]:
 # ----------------------------------------------------------------------------- slash command replies
 
 
+RUN_EMOJI = {
+    RunStatus.QUEUED: ":inbox_tray:",
+    RunStatus.RUNNING: ":gear:",
+    RunStatus.PAUSED: ":double_vertical_bar:",
+    RunStatus.COMPLETED: ":white_check_mark:",
+    RunStatus.FAILED: ":x:",
+    RunStatus.CANCELLED: ":heavy_multiplication_x:",
+}
+"""A run's status at a glance, the same in replies, cards and App Home."""
+
+
 def status_message(run: RunRecord, requirements: Sequence[RequirementRecord]) -> tuple[str, Blocks]:
-    emoji = {
-        RunStatus.QUEUED: ":inbox_tray:",
-        RunStatus.RUNNING: ":gear:",
-        RunStatus.PAUSED: ":double_vertical_bar:",
-        RunStatus.COMPLETED: ":white_check_mark:",
-        RunStatus.FAILED: ":x:",
-        RunStatus.CANCELLED: ":heavy_multiplication_x:",
-    }[run.status]
+    emoji = RUN_EMOJI[run.status]
     requester = mention(run.requester, run.requester_name) if run.requester else "an API caller"
     head = (
         f"{emoji} Run {code(run.id, 80)} of {bold(run.target_name)} is *{run.status}*.\n"

@@ -152,13 +152,20 @@ class CardSync(RunListener):
         else:
             self.queue.submit(run.id, work, redraw=redraw)
 
-    def _redraw(self, requirement_id: str) -> None:
-        """Every card of a requirement, as SQL has it now."""
+    def _load(self, requirement_id: str) -> tuple[RequirementRecord, RunRecord] | None:
+        """A requirement and its run as SQL has them when the queued work runs (None: gone)."""
         try:
             requirement = self.db.get_requirement(requirement_id)
-            run = self.db.get_run(requirement.run_id)
+            return requirement, self.db.get_run(requirement.run_id)
         except NotFound:
+            return None
+
+    def _redraw(self, requirement_id: str) -> None:
+        """Every card of a requirement, as SQL has it now."""
+        loaded = self._load(requirement_id)
+        if loaded is None:
             return
+        requirement, run = loaded
         if requirement.is_pending:
             self.notifier.redraw_pending(run, requirement)
         else:
@@ -172,11 +179,10 @@ class CardSync(RunListener):
         self._submit(run, lambda: self._post_card(requirement.id))
 
     def _post_card(self, requirement_id: str) -> None:
-        try:
-            requirement = self.db.get_requirement(requirement_id)
-            run = self.db.get_run(requirement.run_id)
-        except NotFound:
+        loaded = self._load(requirement_id)
+        if loaded is None:
             return
+        requirement, run = loaded
         if requirement.is_pending:
             self.notifier.post_card(run, requirement)
 

@@ -22,7 +22,7 @@ from typing import Any
 from bot.slack import cards
 from bot.slack.limits import MAX_BUTTON_URL, MAX_HEADER_TEXT, MAX_SECTION_TEXT, MAX_VIEW_BLOCKS, truncate
 from bot.slack.mrkdwn import bold, code, cut, escape
-from storage.records import RequirementKind, RequirementRecord, RunRecord, RunStatus
+from storage.records import RequirementKind, RequirementRecord, RunRecord
 
 CONSOLE_PATH = "/console"
 CALLBACK_ID = "signoff_home"
@@ -39,14 +39,6 @@ _KIND_WORDS = {
     RequirementKind.EXTERNAL_EXECUTION: "Hand-off",
 }
 
-_RUN_EMOJI = {
-    RunStatus.QUEUED: ":inbox_tray:",
-    RunStatus.RUNNING: ":gear:",
-    RunStatus.PAUSED: ":double_vertical_bar:",
-    RunStatus.COMPLETED: ":white_check_mark:",
-    RunStatus.FAILED: ":x:",
-    RunStatus.CANCELLED: ":heavy_multiplication_x:",
-}
 
 
 @dataclass(frozen=True)
@@ -168,7 +160,7 @@ def run_line(recent: RecentRun, now: datetime) -> str:
         status += f" (waiting on {recent.waiting} decision{'s' if recent.waiting != 1 else ''})"
     prompt = escape(truncate(" ".join(run.input.split()), 150))
     return (
-        f"{_RUN_EMOJI.get(run.status, '')} {bold(run.target_name)} · {status} · {age(now, run.created_at)} ago\n"
+        f"{cards.RUN_EMOJI.get(run.status, '')} {bold(run.target_name)} · {status} · {age(now, run.created_at)} ago\n"
         f"{prompt}\nrun {code(run.id, 80)}"
     )
 

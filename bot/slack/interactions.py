@@ -62,20 +62,7 @@ class Interactions(Decider):
 
     async def approve_clicked(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        user, name = _user(body)
-        channel, ts, thread_ts = _where(body)
-        requirement_id, seen_hash = cards.parse_action_value(_raw_value(body))
-        link = await self.permalink(channel, ts)
-        await self.decide(
-            requirement_id,
-            Actor(user, name),
-            Action.APPROVE,
-            channel=channel,
-            thread_ts=thread_ts,
-            respond=respond,
-            permalink=link,
-            seen_hash=seen_hash,
-        )
+        await self._decide_clicked(body, Action.APPROVE, respond)
 
     async def doubt_clicked(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
         """An in-doubt call: *It did not run (run it now)* or *Fail the run*, decided at once
@@ -83,6 +70,11 @@ class Interactions(Decider):
         await ack()
         action_id = (body.get("actions") or [{}])[0].get("action_id")
         action = {cards.NOT_RUN: Action.NOT_RUN, cards.FAIL_RUN: Action.FAIL_RUN}[action_id]
+        await self._decide_clicked(body, action, respond)
+
+    async def _decide_clicked(self, body: dict[str, Any], action: Action, respond: Any) -> None:
+        """A button that decides at once: the requirement and the arguments' hash its card showed
+        (``id|hash``), decided as the clicking user through the decision service."""
         user, name = _user(body)
         channel, ts, thread_ts = _where(body)
         requirement_id, seen_hash = cards.parse_action_value(_raw_value(body))
